@@ -18,6 +18,9 @@ export default defineConfig([
     platform: 'node',
     sourcemap: true,
     splitting: false,
+    // Import the built library instead of bundling a second copy, so that stack traces tell
+    // library frames (dist/index.js) from the demo's own.
+    external: [/^\.\.\/index\.js$/],
     banner: { js: '#!/usr/bin/env node' },
   },
 ]);

@@ -1,0 +1,44 @@
+import { formatDemo, runDemo } from './demo.js';
+
+const USAGE = `Usage: deadbolt <command>
+
+Commands:
+  demo       Run the seed scenario: a rank violation, an order inversion and a real
+             AB/BA deadlock, each caught with a report, and lockAll making it safe.
+  help       Show this help.
+
+Options:
+  --version  Print the version.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === '-v') {
+    console.log(process.env.npm_package_version ?? '0.1.0');
+    return 0;
+  }
+  if (command === 'demo') {
+    if (rest.length > 0) {
+      console.error(`deadbolt demo takes no arguments, got: ${rest.join(' ')}`);
+      return 2;
+    }
+    const steps = await runDemo();
+    console.log(formatDemo(steps));
+    return steps.every((step) => step.ok) ? 0 : 1;
+  }
+  console.error(`deadbolt: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

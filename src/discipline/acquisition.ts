@@ -1,0 +1,99 @@
+import type { LockOrderError } from './errors.js';
+import type { LockClass } from './lock-class.js';
+
+/** Lifecycle of one acquisition, as the engine sees it. */
+export const enum AcqState {
+  Waiting = 0,
+  Held = 1,
+  Released = 2,
+  Cancelled = 3,
+  /** Given up for a `Condition.wait`; held again once the wait re-acquires. */
+  Suspended = 4,
+}
+
+export type AcqMode = 'exclusive' | 'shared';
+
+/** What the wait-for graph needs from a lock about one queued request. */
+export interface Blockers {
+  /** Tracked holders whose release could let the request in. */
+  readonly holders: readonly Acquisition[];
+  /** Units held by holders the engine does not know (acquired while checks were off). */
+  readonly untracked: number;
+  /** Queued requests that must be granted before this one (FIFO). */
+  readonly ahead: readonly Acquisition[];
+  /** Units that holders must release before the request fits (<= 0: only `ahead` blocks it). */
+  readonly required: number;
+}
+
+/** The narrow face a lock shows the engine: its class, a label, and who blocks a request. */
+export interface TrackedLock {
+  readonly lockClass: LockClass;
+  /** For reports, e.g. `Mutex "coffer"` or `RwLock "registry"`. */
+  readonly label: string;
+  /** Stable per-instance order, used by lockAll after rank. */
+  readonly instanceId: number;
+  blockers(request: Acquisition): Blockers;
+}
+
+/**
+ * One request for a lock by one flow. It is mutable (waiting, held, released), so a released
+ * record found in a flow's context is simply ignored.
+ */
+export class Acquisition {
+  state: AcqState = AcqState.Waiting;
+  /** Stack of the request or acquisition, when it was captured (see `StackPolicy`). */
+  stack: string | undefined = undefined;
+  /** Watchdog tick and coarse time of the grant. */
+  grantTick = 0;
+  grantTime = 0;
+  /** async id of the promise whose continuation holds this acquisition (0: none). */
+  promiseId = 0;
+  /** Queued requests whose flow holds this acquisition (that flow is blocked on them). */
+  blockedRequests: Set<Acquisition> | null = null;
+  /** While queued: the held acquisitions this request registered itself with. */
+  blocking: Acquisition[] | null = null;
+  /** Intrusive list of held acquisitions, for the watchdog. */
+  prevHeld: Acquisition | null = null;
+  nextHeld: Acquisition | null = null;
+  /** Intrusive list of a lock's holders, kept by the lock. */
+  prevHolder: Acquisition | null = null;
+  nextHolder: Acquisition | null = null;
+  warnedLongHold = false;
+  /** An order rule this request breaks; thrown unless the wait-for graph finds a real deadlock. */
+  violation: LockOrderError | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly lock: TrackedLock,
+    readonly mode: AcqMode,
+    readonly weight: number,
+    /** Set for the acquisitions of one lockAll call: they may share a class. */
+    readonly bundle: object | null,
+    readonly isTry: boolean,
+  ) {}
+
+  get lockClass(): LockClass {
+    return this.lock.lockClass;
+  }
+}
+
+/** A flow's context: a persistent list of the acquisitions it holds (released ones are skipped). */
+export class FlowContext {
+  constructor(
+    readonly acq: Acquisition,
+    readonly parent: FlowContext | null,
+  ) {}
+}
+
+export function isLive(acq: Acquisition): boolean {
+  return acq.state === AcqState.Held || acq.state === AcqState.Waiting || acq.state === AcqState.Suspended;
+}
+
+/** The acquisitions a context holds right now, oldest first. */
+export function heldIn(ctx: FlowContext | null | undefined): Acquisition[] {
+  const out: Acquisition[] = [];
+  for (let node = ctx; node; node = node.parent) {
+    if (node.acq.state === AcqState.Held) out.push(node.acq);
+  }
+  return out.reverse();
+}

@@ -1,0 +1,266 @@
+import { AcqState, type AcqMode, type Acquisition, type Blockers, type FlowContext, type TrackedLock } from '../discipline/acquisition.js';
+import {
+  cancel,
+  checkGrantable,
+  classFor,
+  enqueue,
+  grant,
+  perInstanceClass,
+  release,
+  request,
+  resume,
+  suspend,
+  timeoutError,
+  tryRequest,
+} from '../discipline/engine.js';
+import { attachToCurrentFlow, currentContext, tagNextPromise } from '../discipline/flow.js';
+import { validateLockOptions, type LockClass, type LockOptions } from '../discipline/lock-class.js';
+import { state } from '../discipline/state.js';
+import { LockGuard, type Guard, type Releasable } from './guard.js';
+import { parseAcquireOptions, type AcquireOptions } from './options.js';
+import { Waiter, WaitQueue } from './wait-queue.js';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Caller = Function;
+
+/**
+ * The queue discipline shared by Mutex, RwLock and Semaphore: strict FIFO over units. An
+ * exclusive request needs every unit free; a shared request of weight w needs no exclusive holder
+ * and w units under `capacity`. A request is granted on arrival only if nobody is queued, and a
+ * release grants from the head for as long as the head fits, so no request is overtaken: a queued
+ * writer holds back later readers, and a heavy semaphore waiter is not starved by light ones.
+ */
+export abstract class FifoLock implements TrackedLock, Releasable {
+  /** @internal Units held (1 per exclusive hold, the weight of each shared hold). */
+  units = 0;
+  /** @internal */
+  exclusive = false;
+  /** @internal */
+  readonly queue = new WaitQueue();
+  /** @internal Holders the engine tracks (checked mode), an intrusive list. */
+  holderHead: Acquisition | null = null;
+  readonly instanceId: number;
+  /** Class name given at construction, if any. */
+  readonly name: string | undefined;
+  readonly rank: number | undefined;
+  #class: LockClass | null;
+
+  protected constructor(
+    protected readonly kind: string,
+    options: LockOptions | undefined,
+    /** @internal */ readonly capacity: number,
+  ) {
+    const { name, rank } = validateLockOptions(kind, options);
+    this.name = name;
+    this.rank = rank;
+    this.instanceId = state.nextId++;
+    this.#class = classFor({ name, rank }, new.target);
+  }
+
+  /** @internal */
+  get lockClass(): LockClass {
+    return (this.#class ??= perInstanceClass(this.kind, this.instanceId, this.rank));
+  }
+
+  /** For reports: `Mutex "coffer"`, or the construction site for an unnamed lock. */
+  get label(): string {
+    return this.name !== undefined ? `${this.kind} "${this.name}"` : `${this.kind} ${this.lockClass.name}`;
+  }
+
+  /** @internal */
+  fits(mode: AcqMode, weight: number): boolean {
+    return mode === 'exclusive' ? this.units === 0 : !this.exclusive && this.units + weight <= this.capacity;
+  }
+
+  private take(mode: AcqMode, weight: number): void {
+    this.units += weight;
+    if (mode === 'exclusive') this.exclusive = true;
+  }
+
+  /** @internal Acquires for the calling flow; rejects (never throws) on bad input and errors. */
+  acquireUnits(mode: AcqMode, weight: number, options: AcquireOptions | undefined, caller: Caller): Promise<Guard> {
+    try {
+      const { timeout, signal } = parseAcquireOptions(options, this, caller);
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      if (!state.config.checks) {
+        if (this.queue.size === 0 && this.fits(mode, weight)) {
+          this.take(mode, weight);
+          return Promise.resolve(new LockGuard(this, mode, weight, null));
+        }
+        if (timeout === 0) throw timeoutError(null, this.label, 0, [], this.queue.size);
+        return this.wait(new Waiter(mode, weight, null), timeout, signal, null);
+      }
+      const ctx = currentContext();
+      const acq = request(this, mode, weight, ctx, null, caller);
+      return this.acquireRecord(acq, ctx, timeout, signal, caller, true, null);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * @internal Checked path for a request the engine already opened. `tag` marks the returned
+   * promise as the carrier of the acquisition (off for lockAll, which carries its own); `guard`
+   * is re-bound instead of creating one (Condition.wait). Throws synchronously on refusal.
+   */
+  acquireRecord(
+    acq: Acquisition,
+    ctx: FlowContext | null | undefined,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    caller: Caller,
+    tag: boolean,
+    guard: LockGuard | null,
+  ): Promise<LockGuard> {
+    if (this.queue.size === 0 && this.fits(acq.mode, acq.weight)) {
+      checkGrantable(acq);
+      this.take(acq.mode, acq.weight);
+      this.grantRecord(acq);
+      const granted = guard ?? new LockGuard(this, acq.mode, acq.weight, acq);
+      granted.owner = this;
+      if (tag) tagNextPromise(acq);
+      return Promise.resolve(granted);
+    }
+    if (timeout === 0) {
+      checkGrantable(acq);
+      cancel(acq);
+      throw timeoutError(acq, this.label, 0, this.holderList(), this.queue.size);
+    }
+    enqueue(acq, ctx, caller);
+    const waiter = new Waiter(acq.mode, acq.weight, acq);
+    waiter.guard = guard;
+    return this.wait(waiter, timeout, signal, tag ? acq : null);
+  }
+
+  private wait(waiter: Waiter, timeout: number, signal: AbortSignal | undefined, carried: Acquisition | null): Promise<LockGuard> {
+    if (carried !== null) tagNextPromise(carried);
+    const promise = new Promise<LockGuard>((resolve, reject) => {
+      waiter.resolve = resolve as (value: never) => void;
+      waiter.reject = reject;
+    });
+    this.queue.push(waiter);
+    if (timeout !== Infinity) waiter.timer = setTimeout(() => this.abandon(waiter, null, timeout), timeout);
+    if (signal !== undefined) {
+      waiter.signal = signal;
+      waiter.onAbort = () => this.abandon(waiter, signal, timeout);
+      signal.addEventListener('abort', waiter.onAbort, { once: true });
+    }
+    return promise;
+  }
+
+  /** A waiter timed out or was aborted: unlink it, and let those behind it in if they now fit. */
+  private abandon(waiter: Waiter, signal: AbortSignal | null, timeout: number): void {
+    if (!waiter.queued) return;
+    this.queue.remove(waiter);
+    waiter.disarm();
+    if (waiter.record !== null) cancel(waiter.record);
+    const reason = signal !== null ? signal.reason : timeoutError(waiter.record, this.label, timeout, this.holderList(), this.queue.size);
+    waiter.reject(reason);
+    this.drain();
+  }
+
+  /** @internal Grants from the head of the queue for as long as the head fits. */
+  drain(): void {
+    for (let waiter = this.queue.head; waiter !== null && this.fits(waiter.mode, waiter.weight); waiter = this.queue.head) {
+      this.queue.remove(waiter);
+      waiter.disarm();
+      this.take(waiter.mode, waiter.weight);
+      if (waiter.record !== null) this.grantRecord(waiter.record);
+      const guard = waiter.guard ?? new LockGuard(this, waiter.mode, waiter.weight, waiter.record);
+      guard.owner = this;
+      waiter.resolve(guard as never);
+    }
+  }
+
+  private grantRecord(acq: Acquisition): void {
+    grant(acq);
+    acq.prevHolder = null;
+    acq.nextHolder = this.holderHead;
+    if (this.holderHead !== null) this.holderHead.prevHolder = acq;
+    this.holderHead = acq;
+  }
+
+  private removeHolder(acq: Acquisition): void {
+    if (acq.prevHolder !== null) acq.prevHolder.nextHolder = acq.nextHolder;
+    else if (this.holderHead === acq) this.holderHead = acq.nextHolder;
+    if (acq.nextHolder !== null) acq.nextHolder.prevHolder = acq.prevHolder;
+    acq.prevHolder = acq.nextHolder = null;
+  }
+
+  /** @internal Tracked holders, newest first. */
+  holderList(): Acquisition[] {
+    const list: Acquisition[] = [];
+    for (let acq = this.holderHead; acq !== null; acq = acq.nextHolder) list.push(acq);
+    return list;
+  }
+
+  /** @internal Synchronous and never queues. Checked mode records the hold for the running flow. */
+  tryAcquireUnits(mode: AcqMode, weight: number, caller: Caller): Guard | null {
+    if (this.queue.size !== 0 || !this.fits(mode, weight)) return null;
+    this.take(mode, weight);
+    if (!state.config.checks) return new LockGuard(this, mode, weight, null);
+    const acq = tryRequest(this, mode, weight, caller);
+    this.grantRecord(acq);
+    attachToCurrentFlow(acq);
+    return new LockGuard(this, mode, weight, acq);
+  }
+
+  /** @internal */
+  releaseGuard(guard: LockGuard): void {
+    this.units -= guard.weight;
+    if (guard.mode === 'exclusive') this.exclusive = false;
+    const record = guard.record;
+    if (record !== null && record.state === AcqState.Held) {
+      this.removeHolder(record);
+      release(record);
+    }
+    if (this.queue.size !== 0) this.drain();
+  }
+
+  /** @internal Gives the units of a held guard up for a Condition.wait, keeping the guard. */
+  suspendGuard(guard: LockGuard): void {
+    guard.owner = null;
+    this.units -= guard.weight;
+    if (guard.mode === 'exclusive') this.exclusive = false;
+    if (guard.record !== null) {
+      this.removeHolder(guard.record);
+      suspend(guard.record);
+    }
+    if (this.queue.size !== 0) this.drain();
+  }
+
+  /** @internal Takes a suspended guard's units back (no timeout: the caller must hold it again). */
+  reacquireGuard(guard: LockGuard, caller: Caller): Promise<LockGuard> {
+    const record = guard.record;
+    if (record === null || !state.config.checks) {
+      if (this.queue.size === 0 && this.fits(guard.mode, guard.weight)) {
+        this.take(guard.mode, guard.weight);
+        guard.owner = this;
+        return Promise.resolve(guard);
+      }
+      const waiter = new Waiter(guard.mode, guard.weight, null);
+      waiter.guard = guard;
+      return this.wait(waiter, Infinity, undefined, null);
+    }
+    resume(record);
+    return this.acquireRecord(record, currentContext(), Infinity, undefined, caller, false, guard);
+  }
+
+  /** @internal The wait-for graph's view of a request on this lock. */
+  blockers(request: Acquisition): Blockers {
+    const ahead: Acquisition[] = [];
+    for (let waiter = this.queue.head; waiter !== null && waiter.record !== request; waiter = waiter.next) {
+      if (waiter.record !== null) ahead.push(waiter.record);
+    }
+    const holders = this.holderList();
+    let tracked = 0;
+    for (const holder of holders) tracked += holder.weight;
+    const required = request.mode === 'exclusive' || this.exclusive ? this.units : this.units + request.weight - this.capacity;
+    return { holders, untracked: this.units - tracked, ahead, required };
+  }
+
+  /** Number of queued requests. */
+  get waiting(): number {
+    return this.queue.size;
+  }
+}

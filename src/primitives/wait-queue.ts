@@ -1,0 +1,63 @@
+import type { Acquisition, AcqMode } from '../discipline/acquisition.js';
+import type { LockGuard } from './guard.js';
+
+/**
+ * One queued request. Waiters form an intrusive doubly linked list, so a waiter that times out or
+ * is aborted is unlinked in O(1) and leaves nothing behind: 100k abandoned waiters cost neither
+ * memory nor time at the next release.
+ */
+export class Waiter {
+  prev: Waiter | null = null;
+  next: Waiter | null = null;
+  queued = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  /** A suspended guard to re-bind on grant (Condition.wait), else null: a new guard is made. */
+  guard: LockGuard | null = null;
+  resolve!: (value: never) => void;
+  reject!: (reason: unknown) => void;
+
+  constructor(
+    readonly mode: AcqMode,
+    readonly weight: number,
+    /** The engine's record of this request (checked mode), else null. */
+    readonly record: Acquisition | null,
+  ) {}
+
+  /** Clears the timer and the abort listener once the waiter is settled. */
+  disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
+    this.timer = undefined;
+    this.onAbort = undefined;
+    this.signal = undefined;
+  }
+}
+
+export class WaitQueue {
+  head: Waiter | null = null;
+  tail: Waiter | null = null;
+  size = 0;
+
+  push(waiter: Waiter): void {
+    waiter.prev = this.tail;
+    waiter.next = null;
+    if (this.tail !== null) this.tail.next = waiter;
+    else this.head = waiter;
+    this.tail = waiter;
+    waiter.queued = true;
+    this.size++;
+  }
+
+  remove(waiter: Waiter): void {
+    if (!waiter.queued) return;
+    if (waiter.prev !== null) waiter.prev.next = waiter.next;
+    else this.head = waiter.next;
+    if (waiter.next !== null) waiter.next.prev = waiter.prev;
+    else this.tail = waiter.prev;
+    waiter.prev = waiter.next = null;
+    waiter.queued = false;
+    this.size--;
+  }
+}

@@ -1,0 +1,42 @@
+import { configure, detached, resetLockGraph } from '../../src/index.js';
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Lets every queued microtask and one macrotask run. */
+export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Checked mode with throwing order checks and no process warnings; a clean learned graph. */
+export function checkedMode(): void {
+  configure({ checks: true, onPotentialDeadlock: 'throw', warnings: false, holdWarnMs: 10_000, loopBlockWarnMs: 200, defaultTimeout: Infinity, stacks: 'contended' });
+  resetLockGraph();
+}
+
+export function fastMode(): void {
+  configure({ checks: false, warnings: false, defaultTimeout: Infinity });
+}
+
+let unique = 0;
+/** A class name no other test uses, so learned edges never leak between tests. */
+export function uniqueName(base: string): string {
+  unique += 1;
+  return `${base}-${unique}`;
+}
+
+/** Resolves with the rejection reason, or fails if the promise fulfils. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the promise to reject, but it fulfilled');
+}
+
+/**
+ * Runs `fn` as a separate flow that holds nothing. In checked mode a test body is one flow, and a
+ * flow that requests a lock it holds is a self-deadlock; waiters that stand for other callers
+ * must come from other flows.
+ */
+export function inOtherFlow<T>(fn: () => T): T {
+  return detached(fn);
+}
