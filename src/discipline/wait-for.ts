@@ -97,8 +97,9 @@ function tracePath(request: Acquisition, nodes: Map<Acquisition, Node>): WaitSte
     seen.add(at.acq);
     if (at.isRoot) break;
     if (at.blockers !== null) {
+      // Holders block only when the request needs units from them; otherwise the queue does.
+      const holderStuck = at.blockers.required > 0 ? at.blockers.holders.find((acq) => (nodes.get(acq) as Node).stuck) : undefined;
       const aheadStuck = at.blockers.ahead.find((acq) => (nodes.get(acq) as Node).stuck);
-      const holderStuck = at.blockers.holders.find((acq) => (nodes.get(acq) as Node).stuck);
       const next = holderStuck ?? aheadStuck;
       if (next === undefined) break;
       steps.push({ waiter: at.acq, blocker: next, via: holderStuck !== undefined ? 'holder' : 'queue' });

@@ -23,6 +23,11 @@ import { Waiter, WaitQueue } from './wait-queue.js';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Caller = Function;
 
+interface AbortWatch {
+  readonly waiters: Set<Waiter>;
+  readonly listener: () => void;
+}
+
 /**
  * The queue discipline shared by Mutex, RwLock and Semaphore: strict FIFO over units. An
  * exclusive request needs every unit free; a shared request of weight w needs no exclusive holder
@@ -44,6 +49,12 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   readonly name: string | undefined;
   readonly rank: number | undefined;
   #class: LockClass | null;
+  /**
+   * One abort listener per signal, shared by the waiters that pass it: removing an EventTarget
+   * listener costs O(listeners), so 100k waiters on one signal with a listener each would make
+   * their clean-up quadratic.
+   */
+  #aborts: Map<AbortSignal, AbortWatch> | null = null;
 
   protected constructor(
     protected readonly kind: string,
@@ -140,19 +151,51 @@ export abstract class FifoLock implements TrackedLock, Releasable {
     });
     this.queue.push(waiter);
     if (timeout !== Infinity) waiter.timer = setTimeout(() => this.abandon(waiter, null, timeout), timeout);
-    if (signal !== undefined) {
-      waiter.signal = signal;
-      waiter.onAbort = () => this.abandon(waiter, signal, timeout);
-      signal.addEventListener('abort', waiter.onAbort, { once: true });
-    }
+    if (signal !== undefined) this.watchSignal(waiter, signal);
     return promise;
+  }
+
+  private watchSignal(waiter: Waiter, signal: AbortSignal): void {
+    this.#aborts ??= new Map();
+    let watch = this.#aborts.get(signal);
+    if (watch === undefined) {
+      const waiters = new Set<Waiter>();
+      const listener = (): void => {
+        this.#aborts?.delete(signal);
+        for (const aborted of [...waiters]) {
+          aborted.signal = undefined;
+          this.abandon(aborted, signal, 0);
+        }
+      };
+      watch = { waiters, listener };
+      this.#aborts.set(signal, watch);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    watch.waiters.add(waiter);
+    waiter.signal = signal;
+  }
+
+  /** Clears a settled waiter's timer and abort registration. */
+  private disarm(waiter: Waiter): void {
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    waiter.timer = undefined;
+    const signal = waiter.signal;
+    if (signal === undefined) return;
+    waiter.signal = undefined;
+    const watch = this.#aborts?.get(signal);
+    if (watch === undefined) return;
+    watch.waiters.delete(waiter);
+    if (watch.waiters.size === 0) {
+      this.#aborts?.delete(signal);
+      signal.removeEventListener('abort', watch.listener);
+    }
   }
 
   /** A waiter timed out or was aborted: unlink it, and let those behind it in if they now fit. */
   private abandon(waiter: Waiter, signal: AbortSignal | null, timeout: number): void {
     if (!waiter.queued) return;
     this.queue.remove(waiter);
-    waiter.disarm();
+    this.disarm(waiter);
     if (waiter.record !== null) cancel(waiter.record);
     const reason = signal !== null ? signal.reason : timeoutError(waiter.record, this.label, timeout, this.holderList(), this.queue.size);
     waiter.reject(reason);
@@ -163,7 +206,7 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   drain(): void {
     for (let waiter = this.queue.head; waiter !== null && this.fits(waiter.mode, waiter.weight); waiter = this.queue.head) {
       this.queue.remove(waiter);
-      waiter.disarm();
+      this.disarm(waiter);
       this.take(waiter.mode, waiter.weight);
       if (waiter.record !== null) this.grantRecord(waiter.record);
       const guard = waiter.guard ?? new LockGuard(this, waiter.mode, waiter.weight, waiter.record);

@@ -11,8 +11,8 @@ export class Waiter {
   next: Waiter | null = null;
   queued = false;
   timer: NodeJS.Timeout | undefined = undefined;
+  /** The abort signal the waiter listens to, through its lock's per-signal listener. */
   signal: AbortSignal | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
   /** A suspended guard to re-bind on grant (Condition.wait), else null: a new guard is made. */
   guard: LockGuard | null = null;
   resolve!: (value: never) => void;
@@ -25,14 +25,6 @@ export class Waiter {
     readonly record: Acquisition | null,
   ) {}
 
-  /** Clears the timer and the abort listener once the waiter is settled. */
-  disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort);
-    this.timer = undefined;
-    this.onAbort = undefined;
-    this.signal = undefined;
-  }
 }
 
 export class WaitQueue {

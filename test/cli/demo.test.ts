@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+
+const root = new URL('../../', import.meta.url).pathname;
+
+describe('deadbolt demo', () => {
+  it('runs the seed scenario from the built CLI and every step behaves as promised', () => {
+    const started = performance.now();
+    const result = spawnSync(process.execPath, ['dist/cli/main.js', 'demo'], { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+    const elapsed = performance.now() - started;
+    assert.equal(result.status, 0, result.stderr + result.stdout);
+    const out = result.stdout;
+    assert.match(out, /1\. Rank violation[\s\S]*got: +LockOrderError \(ERR_LOCK_ORDER\) +\[ok\]/);
+    assert.match(out, /2\. Order inversion[\s\S]*got: +LockOrderError \(ERR_LOCK_ORDER\) +\[ok\]/);
+    assert.match(out, /3\. A real AB\/BA deadlock[\s\S]*got: +done, rejected: DeadlockError in \d+ ms +\[ok\]/);
+    assert.match(out, /Wait-for cycle:/);
+    assert.match(out, /4\. The same transfers with checks off[\s\S]*rejected: LockTimeoutError[\s\S]*\[ok\]/);
+    assert.match(out, /5\. lockAll makes the same work safe[\s\S]*done, done, done, done +\[ok\]/);
+    assert.match(out, /flowchart LR/);
+    assert.match(out, /All 5 steps behaved as expected\./);
+    assert.ok(elapsed < 10_000);
+  });
+
+  it('rejects extra arguments', () => {
+    const result = spawnSync(process.execPath, ['dist/cli/main.js', 'demo', '--fast'], { cwd: root, encoding: 'utf8' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /takes no arguments/);
+  });
+});

@@ -1,0 +1,831 @@
+/*
+ * Model-based tests of the queue discipline that Mutex, RwLock and Semaphore share, against a
+ * small reference model written here from the documented semantics (strict FIFO over units):
+ *
+ * - an exclusive request needs every unit free; a shared request of weight w needs no exclusive
+ *   holder and units + w <= capacity (Mutex: capacity 1, exclusive only; RwLock: read = shared
+ *   weight 1 under capacity Infinity, write = exclusive; Semaphore(n).acquire(w) = shared w of n);
+ * - a new request is granted on arrival only if nobody is queued and it fits;
+ * - a release, an abort or a timeout grants from the head for as long as the head fits;
+ * - a try-acquire is synchronous, never queues, and succeeds exactly when a new request would be
+ *   granted on arrival.
+ *
+ * fast-check drives random command sequences (request, try, release, abort a waiter, abort a
+ * holder, a batch whose first request times out). After each command the real lock is compared
+ * with the model twice: synchronously (the counters must already be right when the call returns)
+ * and once microtasks have settled (grant order, every request's fate, rejection reasons, and a
+ * model-free "no lost wake-up" check on the real lock alone). Each run ends by releasing every
+ * holder until the lock is idle, so every waiter that was not cancelled must eventually be granted.
+ *
+ * Every simulated client acquires in a flow of its own (inOtherFlow): in checked mode the test
+ * body is one flow, and a flow that requests a lock it holds is refused as a self-deadlock.
+ */
+import assert from 'node:assert/strict';
+import { beforeEach, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { LockTimeoutError, Mutex, RwLock, Semaphore, type AcquireOptions, type Guard } from '../../src/index.js';
+import { checkedMode, fastMode, inOtherFlow, rejectionOf, settle, sleep } from '../support/helpers.js';
+
+// ---------------------------------------------------------------------------------------------
+// Requests and the reference model
+// ---------------------------------------------------------------------------------------------
+
+type Mode = 'exclusive' | 'shared';
+
+interface Shape {
+  readonly mode: Mode;
+  readonly weight: number;
+}
+
+const EXCLUSIVE: Shape = { mode: 'exclusive', weight: 1 };
+const READ: Shape = { mode: 'shared', weight: 1 };
+
+function showShape(shape: Shape): string {
+  return shape.mode === 'exclusive' ? 'exclusive' : `shared/${shape.weight}`;
+}
+
+/** The reference rule: does `shape` fit beside these holders? */
+function fitsBeside(holders: readonly Shape[], shape: Shape, capacity: number): boolean {
+  if (shape.mode === 'exclusive') return holders.length === 0;
+  if (holders.some((holder) => holder.mode === 'exclusive')) return false;
+  const used = holders.reduce((sum, holder) => sum + holder.weight, 0);
+  return used + shape.weight <= capacity;
+}
+
+type Status = 'queued' | 'held' | 'released' | 'rejected';
+
+type Rejection = { readonly kind: 'abort'; readonly reason: unknown } | { readonly kind: 'timeout'; readonly ms: number };
+
+interface ModelReq {
+  readonly id: number;
+  readonly shape: Shape;
+  /** Made with an AbortSignal that the test may abort later. */
+  readonly abortable: boolean;
+  status: Status;
+  aborted: boolean;
+  rejection: Rejection | null;
+}
+
+class QueueModel {
+  nextId = 0;
+  /** Every request that was opened, by id (arrival order). */
+  readonly reqs = new Map<number, ModelReq>();
+  /** Holders, in grant order. */
+  readonly held: ModelReq[] = [];
+  /** Waiters, head first. */
+  readonly queue: ModelReq[] = [];
+
+  constructor(readonly capacity: number) {}
+
+  fits(shape: Shape): boolean {
+    return fitsBeside(
+      this.held.map((req) => req.shape),
+      shape,
+      this.capacity,
+    );
+  }
+
+  /** A new request is granted on arrival only if nobody is queued and it fits. */
+  grantsOnArrival(shape: Shape): boolean {
+    return this.queue.length === 0 && this.fits(shape);
+  }
+
+  open(shape: Shape, abortable: boolean): ModelReq {
+    const req: ModelReq = { id: this.nextId++, shape, abortable, status: 'queued', aborted: false, rejection: null };
+    this.reqs.set(req.id, req);
+    return req;
+  }
+
+  /** A request arrives: granted (true) or queued at the tail (false). */
+  arrive(req: ModelReq): boolean {
+    if (this.grantsOnArrival(req.shape)) {
+      req.status = 'held';
+      this.held.push(req);
+      return true;
+    }
+    this.queue.push(req);
+    return false;
+  }
+
+  /** A request refused without queueing (already aborted signal, or timeout 0 that must wait). */
+  refuse(req: ModelReq, rejection: Rejection): void {
+    req.status = 'rejected';
+    req.rejection = rejection;
+  }
+
+  /** Returns the waiters the release lets in, in grant order. */
+  release(req: ModelReq): ModelReq[] {
+    const index = this.held.indexOf(req);
+    assert.ok(index >= 0, `model: #${req.id} is not held`);
+    this.held.splice(index, 1);
+    req.status = 'released';
+    return this.drain();
+  }
+
+  /** A waiter is aborted or times out: it leaves the queue; returns the waiters let in. */
+  cancel(req: ModelReq, rejection: Rejection): ModelReq[] {
+    const index = this.queue.indexOf(req);
+    assert.ok(index >= 0, `model: #${req.id} is not queued`);
+    this.queue.splice(index, 1);
+    req.status = 'rejected';
+    req.rejection = rejection;
+    return this.drain();
+  }
+
+  private drain(): ModelReq[] {
+    const granted: ModelReq[] = [];
+    for (let head = this.queue[0]; head !== undefined && this.fits(head.shape); head = this.queue[0]) {
+      this.queue.shift();
+      head.status = 'held';
+      this.held.push(head);
+      granted.push(head);
+    }
+    return granted;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The locks under test, behind one face
+// ---------------------------------------------------------------------------------------------
+
+type Observation = Readonly<Record<string, number | boolean>>;
+
+interface Subject {
+  readonly waiting: number;
+  acquire(shape: Shape, options: AcquireOptions | undefined): Promise<Guard>;
+  tryAcquire(shape: Shape): Guard | null;
+  /** The lock's public counters. */
+  observe(): Observation;
+}
+
+interface Spec {
+  readonly name: string;
+  readonly capacity: number;
+  /** Can two requests hold at once (so that a drain may grant several, or a fitting one may queue)? */
+  readonly sharing: boolean;
+  readonly shape: fc.Arbitrary<Shape>;
+  create(): Subject;
+  /** What `observe()` must return for these holders and this many waiters. */
+  expected(held: readonly Shape[], waiting: number): Observation;
+}
+
+const mutexSpec: Spec = {
+  name: 'Mutex',
+  capacity: 1,
+  sharing: false,
+  shape: fc.constant(EXCLUSIVE),
+  create() {
+    const lock = new Mutex();
+    return {
+      get waiting() {
+        return lock.waiting;
+      },
+      acquire: (_shape, options) => lock.lock(options),
+      tryAcquire: () => lock.tryLock(),
+      observe: () => ({ waiting: lock.waiting, isLocked: lock.isLocked }),
+    };
+  },
+  expected: (held, waiting) => ({ waiting, isLocked: held.length > 0 }),
+};
+
+const rwLockSpec: Spec = {
+  name: 'RwLock',
+  capacity: Infinity,
+  sharing: true,
+  shape: fc.constantFrom(READ, EXCLUSIVE),
+  create() {
+    const lock = new RwLock();
+    return {
+      get waiting() {
+        return lock.waiting;
+      },
+      acquire: (shape, options) => (shape.mode === 'shared' ? lock.read(options) : lock.write(options)),
+      tryAcquire: (shape) => (shape.mode === 'shared' ? lock.tryRead() : lock.tryWrite()),
+      observe: () => ({ waiting: lock.waiting, readers: lock.readers, isWriteLocked: lock.isWriteLocked }),
+    };
+  },
+  expected: (held, waiting) => ({
+    waiting,
+    readers: held.filter((shape) => shape.mode === 'shared').length,
+    isWriteLocked: held.some((shape) => shape.mode === 'exclusive'),
+  }),
+};
+
+function semaphoreSpec(permits: number): Spec {
+  return {
+    name: `Semaphore(${permits})`,
+    capacity: permits,
+    sharing: permits > 1,
+    shape: fc.integer({ min: 1, max: permits }).map((weight): Shape => ({ mode: 'shared', weight })),
+    create() {
+      const lock = new Semaphore(permits);
+      return {
+        get waiting() {
+          return lock.waiting;
+        },
+        acquire: (shape, options) => lock.acquire(shape.weight, options),
+        tryAcquire: (shape) => lock.tryAcquire(shape.weight),
+        observe: () => ({ waiting: lock.waiting, available: lock.available, permits: lock.permits }),
+      };
+    },
+    expected: (held, waiting) => ({
+      waiting,
+      available: permits - held.reduce((sum, shape) => sum + shape.weight, 0),
+      permits,
+    }),
+  };
+}
+
+const SPECS: readonly Spec[] = [mutexSpec, rwLockSpec, semaphoreSpec(1), semaphoreSpec(3), semaphoreSpec(5)];
+
+// ---------------------------------------------------------------------------------------------
+// The real side: what happened to each request
+// ---------------------------------------------------------------------------------------------
+
+interface RealReq {
+  readonly id: number;
+  readonly shape: Shape;
+  readonly controller: AbortController | null;
+  status: 'pending' | 'granted' | 'rejected';
+  guard: Guard | null;
+  error: unknown;
+}
+
+/** Counts which situations the random runs reached, so that a property cannot pass vacuously. */
+class Coverage {
+  readonly counts = new Map<string, number>();
+
+  hit(key: string, when = true): void {
+    if (when) this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  assertReached(keys: readonly string[]): void {
+    const missing = keys.filter((key) => (this.counts.get(key) ?? 0) === 0);
+    assert.deepEqual(missing, [], `the random runs never reached: ${missing.join('; ')} (reached: ${JSON.stringify([...this.counts])})`);
+  }
+}
+
+class Harness {
+  readonly reqs = new Map<number, RealReq>();
+  /** Ids in the order their grant was observed (promise callbacks run in resolution order). */
+  readonly grants: number[] = [];
+  /** How much of `grants` was already checked. */
+  seen = 0;
+
+  constructor(
+    readonly spec: Spec,
+    readonly subject: Subject,
+    readonly coverage: Coverage,
+  ) {}
+
+  /** Starts an acquisition in a flow of its own and records its fate. */
+  start(req: ModelReq, options: AcquireOptions | undefined, controller: AbortController | null): RealReq {
+    const rec: RealReq = { id: req.id, shape: req.shape, controller, status: 'pending', guard: null, error: undefined };
+    this.reqs.set(req.id, rec);
+    inOtherFlow(() => {
+      void this.subject.acquire(req.shape, options).then(
+        (guard) => {
+          rec.status = 'granted';
+          rec.guard = guard;
+          this.grants.push(req.id);
+        },
+        (error: unknown) => {
+          rec.status = 'rejected';
+          rec.error = error;
+        },
+      );
+    });
+    return rec;
+  }
+
+  rec(id: number): RealReq {
+    const rec = this.reqs.get(id);
+    assert.ok(rec !== undefined, `no real request #${id}`);
+    return rec;
+  }
+}
+
+function realStatus(rec: RealReq | undefined): Status | 'missing' {
+  if (rec === undefined) return 'missing';
+  if (rec.status === 'pending') return 'queued';
+  if (rec.status === 'rejected') return 'rejected';
+  return rec.guard?.held === true ? 'held' : 'released';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+// ---------------------------------------------------------------------------------------------
+
+/** Right after a call returns, before any microtask: the counters already match the model. */
+function checkNow(m: QueueModel, h: Harness, when: string): void {
+  assert.deepEqual(
+    h.subject.observe(),
+    h.spec.expected(
+      m.held.map((req) => req.shape),
+      m.queue.length,
+    ),
+    `${when}: lock state right after the call`,
+  );
+}
+
+/**
+ * Model-free: once microtasks settle, the first waiter (by arrival) does not fit beside the
+ * holders, else it was forgotten (a lost wake-up). Uses only what the real lock did.
+ */
+function checkNoLostWakeup(h: Harness, when: string): void {
+  const recs = [...h.reqs.values()];
+  const holders = recs.filter((rec) => rec.status === 'granted' && rec.guard?.held === true);
+  const pending = recs.filter((rec) => rec.status === 'pending').sort((a, b) => a.id - b.id);
+  assert.equal(h.subject.waiting, pending.length, `${when}: .waiting counts the unsettled requests`);
+  const head = pending[0];
+  if (head === undefined) return;
+  const beside = holders.map((rec) => rec.shape);
+  assert.ok(
+    !fitsBeside(beside, head.shape, h.spec.capacity),
+    `${when}: lost wake-up: #${head.id} (${showShape(head.shape)}) is first in line and fits beside [${beside.map(showShape).join(', ')}], but was not granted`,
+  );
+}
+
+function checkRejection(req: ModelReq, rec: RealReq, when: string): void {
+  const rejection = req.rejection;
+  assert.ok(rejection !== null);
+  if (rejection.kind === 'abort') {
+    assert.equal(rec.error, rejection.reason, `${when}: #${req.id} rejects with signal.reason`);
+    return;
+  }
+  const error = rec.error;
+  assert.ok(error instanceof LockTimeoutError, `${when}: #${req.id} rejects with LockTimeoutError, got ${String(error)}`);
+  assert.equal(error.code, 'ERR_LOCK_TIMEOUT');
+  assert.equal(error.timeout, rejection.ms);
+}
+
+/** After microtasks settle: grant order, each request's fate, rejection reasons, counters. */
+async function checkSettled(m: QueueModel, h: Harness, granted: readonly ModelReq[], when: string): Promise<void> {
+  await settle();
+  assert.deepEqual(
+    h.grants.slice(h.seen),
+    granted.map((req) => req.id),
+    `${when}: requests granted by this step, in grant order`,
+  );
+  h.seen = h.grants.length;
+  const reqs = [...m.reqs.values()];
+  assert.deepEqual(
+    reqs.map((req) => `#${req.id} ${realStatus(h.reqs.get(req.id))}`),
+    reqs.map((req) => `#${req.id} ${req.status}`),
+    `${when}: the fate of every request`,
+  );
+  for (const req of reqs) if (req.status === 'rejected') checkRejection(req, h.rec(req.id), when);
+  checkNow(m, h, `${when} (settled)`);
+  checkNoLostWakeup(h, when);
+}
+
+async function releaseHolder(m: QueueModel, h: Harness, req: ModelReq, twice: boolean, when: string): Promise<void> {
+  const guard = h.rec(req.id).guard;
+  assert.ok(guard !== null && guard.held, `${when}: #${req.id} holds a guard`);
+  guard.release();
+  assert.equal(guard.held, false, `${when}: guard.held after release`);
+  if (twice) guard.release(); // idempotent: must not free units a second time
+  const granted = m.release(req);
+  h.coverage.hit('a release let waiters in', granted.length > 0);
+  h.coverage.hit('a release let several waiters in at once', granted.length > 1);
+  checkNow(m, h, when);
+  await checkSettled(m, h, granted, when);
+}
+
+/** Releases every holder until the lock is idle: each waiter left must be granted in turn. */
+async function drainAll(m: QueueModel, h: Harness): Promise<void> {
+  for (let holder = m.held[0]; holder !== undefined; holder = m.held[0]) {
+    await releaseHolder(m, h, holder, false, `teardown: Release(#${holder.id})`);
+  }
+  assert.equal(m.queue.length, 0, 'model: an idle lock has no waiters');
+  assert.deepEqual(h.subject.observe(), h.spec.expected([], 0), 'teardown: the lock is idle');
+  for (const rec of h.reqs.values()) {
+    assert.ok(rec.status === 'rejected' || rec.guard?.held === false, `teardown: #${rec.id} was granted and released, or rejected`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------------
+
+type Cmd = fc.AsyncCommand<QueueModel, Harness>;
+
+type RequestOption = 'none' | 'signal' | 'timeout0' | 'preAborted';
+
+class RequestCmd implements Cmd {
+  constructor(
+    readonly shape: Shape,
+    readonly option: RequestOption,
+  ) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(m: QueueModel, h: Harness): Promise<void> {
+    const when = this.toString();
+    const fitsNow = m.fits(this.shape);
+    const req = m.open(this.shape, this.option === 'signal');
+    let controller: AbortController | null = null;
+    let options: AcquireOptions | undefined;
+    if (this.option === 'signal') {
+      controller = new AbortController();
+      options = { signal: controller.signal };
+    } else if (this.option === 'preAborted') {
+      controller = new AbortController();
+      controller.abort(new Error(`aborted before #${req.id} was requested`));
+      options = { signal: controller.signal };
+    } else if (this.option === 'timeout0') {
+      options = { timeout: 0 };
+    }
+    h.start(req, options, controller);
+
+    let granted: ModelReq[] = [];
+    if (controller !== null && this.option === 'preAborted') {
+      m.refuse(req, { kind: 'abort', reason: controller.signal.reason });
+      h.coverage.hit('an already aborted signal was refused');
+    } else if (m.grantsOnArrival(this.shape)) {
+      m.arrive(req);
+      granted = [req];
+      h.coverage.hit('granted on arrival');
+    } else if (this.option === 'timeout0') {
+      m.refuse(req, { kind: 'timeout', ms: 0 });
+      h.coverage.hit('timeout 0 was refused');
+    } else {
+      m.arrive(req);
+      h.coverage.hit('queued');
+      h.coverage.hit('queued behind waiters although it fits beside the holders', fitsNow);
+    }
+    checkNow(m, h, when);
+    await checkSettled(m, h, granted, when);
+  }
+
+  toString(): string {
+    return `Request(${showShape(this.shape)}, ${this.option})`;
+  }
+}
+
+class TryCmd implements Cmd {
+  constructor(readonly shape: Shape) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(m: QueueModel, h: Harness): Promise<void> {
+    const when = this.toString();
+    const expected = m.grantsOnArrival(this.shape);
+    const fitsNow = m.fits(this.shape);
+    const waitingBefore = h.subject.waiting;
+    const guard = inOtherFlow(() => h.subject.tryAcquire(this.shape));
+    assert.equal(guard !== null, expected, `${when}: succeeds exactly when a new request would be granted on arrival`);
+    assert.equal(h.subject.waiting, waitingBefore, `${when}: never queues`);
+    let granted: ModelReq[] = [];
+    if (guard !== null) {
+      assert.equal(guard.held, true);
+      const req = m.open(this.shape, false);
+      m.arrive(req);
+      h.reqs.set(req.id, { id: req.id, shape: req.shape, controller: null, status: 'granted', guard, error: undefined });
+      h.grants.push(req.id);
+      granted = [req];
+      h.coverage.hit('try succeeded');
+    } else {
+      h.coverage.hit('try refused');
+      h.coverage.hit('try refused although it fits beside the holders', fitsNow);
+    }
+    checkNow(m, h, when);
+    await checkSettled(m, h, granted, when);
+  }
+
+  toString(): string {
+    return `Try(${showShape(this.shape)})`;
+  }
+}
+
+class ReleaseCmd implements Cmd {
+  constructor(
+    readonly pick: number,
+    readonly twice: boolean,
+  ) {}
+
+  check(m: Readonly<QueueModel>): boolean {
+    return m.held.length > 0;
+  }
+
+  async run(m: QueueModel, h: Harness): Promise<void> {
+    const target = m.held[this.pick % m.held.length] as ModelReq;
+    await releaseHolder(m, h, target, this.twice, `${this.toString()} = Release(#${target.id})`);
+  }
+
+  toString(): string {
+    return `Release(holder ${this.pick}${this.twice ? ', twice' : ''})`;
+  }
+}
+
+class AbortWaiterCmd implements Cmd {
+  constructor(
+    /** Which abortable waiter, counted from the head; 0 is the first one in line. */
+    readonly pick: number,
+    readonly withReason: boolean,
+  ) {}
+
+  check(m: Readonly<QueueModel>): boolean {
+    return m.queue.some((req) => req.abortable);
+  }
+
+  async run(m: QueueModel, h: Harness): Promise<void> {
+    const candidates = m.queue.filter((req) => req.abortable);
+    const target = candidates[this.pick % candidates.length] as ModelReq;
+    const when = `${this.toString()} = Abort(#${target.id})`;
+    const wasHead = m.queue[0] === target;
+    const controller = h.rec(target.id).controller;
+    assert.ok(controller !== null);
+    if (this.withReason) controller.abort(new Error(`abort #${target.id}`));
+    else controller.abort();
+    target.aborted = true;
+    const granted = m.cancel(target, { kind: 'abort', reason: controller.signal.reason });
+    h.coverage.hit('a waiter was aborted');
+    h.coverage.hit('an aborted head let waiters behind it in', wasHead && granted.length > 0);
+    checkNow(m, h, when);
+    await checkSettled(m, h, granted, when);
+  }
+
+  toString(): string {
+    return `AbortWaiter(${this.pick}${this.withReason ? ', with reason' : ''})`;
+  }
+}
+
+class AbortHolderCmd implements Cmd {
+  constructor(readonly pick: number) {}
+
+  check(m: Readonly<QueueModel>): boolean {
+    return m.held.some((req) => req.abortable && !req.aborted);
+  }
+
+  async run(m: QueueModel, h: Harness): Promise<void> {
+    const candidates = m.held.filter((req) => req.abortable && !req.aborted);
+    const target = candidates[this.pick % candidates.length] as ModelReq;
+    const when = `${this.toString()} = AbortHolder(#${target.id})`;
+    const controller = h.rec(target.id).controller;
+    assert.ok(controller !== null);
+    controller.abort(new Error(`late abort #${target.id}`));
+    target.aborted = true;
+    h.coverage.hit('a holder’s signal was aborted');
+    // a granted request keeps its hold: nothing changes
+    checkNow(m, h, when);
+    await checkSettled(m, h, [], when);
+  }
+
+  toString(): string {
+    return `AbortHolder(${this.pick})`;
+  }
+}
+
+/**
+ * A request with a short timeout, then (in the same tick) a few requests behind it; the command
+ * waits for the timeout to fire. Nothing else happens meanwhile, so the outcome is deterministic.
+ */
+class TimedBatchCmd implements Cmd {
+  constructor(
+    readonly timed: Shape,
+    readonly ms: number,
+    readonly behind: readonly { readonly shape: Shape; readonly abortable: boolean }[],
+  ) {}
+
+  check(): boolean {
+    return true;
+  }
+
+  async run(m: QueueModel, h: Harness): Promise<void> {
+    const when = this.toString();
+    const timedReq = m.open(this.timed, false);
+    const timedRec = h.start(timedReq, { timeout: this.ms }, null);
+    const immediate: ModelReq[] = [];
+    if (m.arrive(timedReq)) immediate.push(timedReq);
+    for (const { shape, abortable } of this.behind) {
+      const req = m.open(shape, abortable);
+      const controller = abortable ? new AbortController() : null;
+      h.start(req, controller === null ? undefined : { signal: controller.signal }, controller);
+      if (m.arrive(req)) immediate.push(req);
+    }
+    checkNow(m, h, when);
+    let drained: ModelReq[] = [];
+    if (timedReq.status === 'queued') {
+      const wasHead = m.queue[0] === timedReq;
+      const started = performance.now();
+      while (timedRec.status === 'pending') {
+        if (performance.now() - started > 2_000) assert.fail(`${when}: #${timedReq.id} with timeout ${this.ms} ms still waits after 2 s`);
+        await sleep(1);
+      }
+      drained = m.cancel(timedReq, { kind: 'timeout', ms: this.ms });
+      h.coverage.hit('a waiter timed out');
+      h.coverage.hit('a timed-out head let waiters behind it in', wasHead && drained.length > 0);
+    }
+    await checkSettled(m, h, [...immediate, ...drained], when);
+  }
+
+  toString(): string {
+    return `TimedBatch(${showShape(this.timed)} timeout ${this.ms} ms, then [${this.behind.map(({ shape, abortable }) => `${showShape(shape)}${abortable ? ' signal' : ''}`).join(', ')}])`;
+  }
+}
+
+function commandsFor(spec: Spec): fc.Arbitrary<Iterable<Cmd>> {
+  const option = fc.oneof(
+    { arbitrary: fc.constant<RequestOption>('none'), weight: 3 },
+    { arbitrary: fc.constant<RequestOption>('signal'), weight: 4 },
+    { arbitrary: fc.constant<RequestOption>('timeout0'), weight: 1 },
+    { arbitrary: fc.constant<RequestOption>('preAborted'), weight: 1 },
+  );
+  const command: fc.Arbitrary<Cmd> = fc.oneof(
+    { arbitrary: fc.tuple(spec.shape, option).map(([shape, opt]): Cmd => new RequestCmd(shape, opt)), weight: 8 },
+    { arbitrary: spec.shape.map((shape): Cmd => new TryCmd(shape)), weight: 2 },
+    { arbitrary: fc.tuple(fc.nat(), fc.boolean()).map(([pick, twice]): Cmd => new ReleaseCmd(pick, twice)), weight: 9 },
+    // half of the aborts hit the first abortable waiter, which is often the head of the queue
+    {
+      arbitrary: fc.tuple(fc.oneof(fc.constant(0), fc.nat()), fc.boolean()).map(([pick, withReason]): Cmd => new AbortWaiterCmd(pick, withReason)),
+      weight: 4,
+    },
+    { arbitrary: fc.nat().map((pick): Cmd => new AbortHolderCmd(pick)), weight: 1 },
+    {
+      arbitrary: fc
+        .tuple(spec.shape, fc.integer({ min: 1, max: 5 }), fc.array(fc.record({ shape: spec.shape, abortable: fc.boolean() }), { maxLength: 3 }))
+        .map(([timed, ms, behind]): Cmd => new TimedBatchCmd(timed, ms, behind)),
+      weight: 2,
+    },
+  );
+  return fc.commands([command], { maxCommands: 50, size: 'max' });
+}
+
+/** Situations every random suite must reach; those needing two holders at once only where possible. */
+function requiredCoverage(spec: Spec): string[] {
+  const keys = [
+    'granted on arrival',
+    'queued',
+    'try succeeded',
+    'try refused',
+    'a release let waiters in',
+    'a waiter was aborted',
+    'a waiter timed out',
+    'timeout 0 was refused',
+    'an already aborted signal was refused',
+    'a holder’s signal was aborted',
+  ];
+  if (spec.sharing) {
+    keys.push(
+      'a release let several waiters in at once',
+      'queued behind waiters although it fits beside the holders',
+      'try refused although it fits beside the holders',
+    );
+  }
+  return keys;
+}
+
+/** Holders that are all granted, and a request that does not fit beside them (it will be the head). */
+function blockedHeadFor(spec: Spec): fc.Arbitrary<[Shape[], Shape]> {
+  return fc.tuple(fc.array(spec.shape, { minLength: 1, maxLength: 3 }), spec.shape).filter(([before, head]) => {
+    const scratch = new QueueModel(spec.capacity);
+    for (const shape of before) scratch.arrive(scratch.open(shape, false));
+    return scratch.queue.length === 0 && !scratch.fits(head);
+  });
+}
+
+/**
+ * A waiter at the head of the queue is aborted, or times out (1-5 ms), with a few waiters behind
+ * it. The random runs cancel waiters anywhere in the queue; these make the head case common.
+ */
+function headCancelScenarioFor(spec: Spec, how: 'abort' | 'timeout'): fc.Arbitrary<Cmd[]> {
+  const behind = fc.array(fc.record({ shape: spec.shape, abortable: fc.boolean() }), { minLength: 1, maxLength: 4 });
+  return fc.tuple(blockedHeadFor(spec), behind, fc.integer({ min: 1, max: 5 }), fc.boolean()).map(([[before, head], rest, ms, withReason]) => {
+    const holders = before.map((shape): Cmd => new RequestCmd(shape, 'none'));
+    if (how === 'timeout') return [...holders, new TimedBatchCmd(head, ms, rest)];
+    // the head is the first abortable waiter, so AbortWaiter(0) aborts it
+    return [
+      ...holders,
+      new RequestCmd(head, 'signal'),
+      ...rest.map(({ shape, abortable }): Cmd => new RequestCmd(shape, abortable ? 'signal' : 'none')),
+      new AbortWaiterCmd(0, withReason),
+    ];
+  });
+}
+
+const NUM_RUNS = 200;
+const HEAD_CANCEL_RUNS = 80;
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------------
+
+for (const mode of ['fast', 'checked'] as const) {
+  describe(`queue model (${mode} mode)`, () => {
+    beforeEach(() => (mode === 'fast' ? fastMode() : checkedMode()));
+
+    for (const spec of SPECS) {
+      it(`${spec.name}: FIFO grants, no lost wake-up, cancel clean-up and try-acquire match the reference model`, async () => {
+        const coverage = new Coverage();
+        await fc.assert(
+          fc.asyncProperty(commandsFor(spec), async (cmds) => {
+            const model = new QueueModel(spec.capacity);
+            const real = new Harness(spec, spec.create(), coverage);
+            await fc.asyncModelRun(() => ({ model, real }), cmds);
+            await drainAll(model, real);
+          }),
+          { numRuns: NUM_RUNS },
+        );
+        coverage.assertReached(requiredCoverage(spec));
+      });
+
+      for (const how of ['abort', 'timeout'] as const) {
+        it(`${spec.name}: a waiter at the head that ${how === 'abort' ? 'is aborted' : 'times out'} leaves at once, rejects, and lets in those behind it that fit`, async () => {
+          const coverage = new Coverage();
+          await fc.assert(
+            fc.asyncProperty(headCancelScenarioFor(spec, how), async (cmds) => {
+              const model = new QueueModel(spec.capacity);
+              const real = new Harness(spec, spec.create(), coverage);
+              await fc.asyncModelRun(() => ({ model, real }), cmds);
+              await drainAll(model, real);
+            }),
+            { numRuns: HEAD_CANCEL_RUNS },
+          );
+          const cancelled = how === 'abort' ? 'a waiter was aborted' : 'a waiter timed out';
+          const letIn = how === 'abort' ? 'an aborted head let waiters behind it in' : 'a timed-out head let waiters behind it in';
+          coverage.assertReached(spec.sharing ? [cancelled, letIn] : [cancelled]);
+        });
+      }
+    }
+
+    // The cancel scenarios the brief names, spelled out (the properties above reach them at random).
+
+    it('RwLock: a writer at the head aborts, and the readers queued behind it get in at once', async () => {
+      const lock = new RwLock();
+      const reader = await lock.read();
+      const controller = new AbortController();
+      const writer = inOtherFlow(() => lock.write({ signal: controller.signal }));
+      const readers = [inOtherFlow(() => lock.read()), inOtherFlow(() => lock.read())];
+      await settle();
+      assert.equal(lock.waiting, 3);
+      assert.equal(lock.readers, 1);
+      assert.equal(lock.tryRead(), null, 'a queued writer holds back new readers');
+      const reason = new Error('writer gives up');
+      controller.abort(reason);
+      assert.equal(lock.waiting, 0, 'the writer and the readers behind it left the queue at once');
+      assert.equal(lock.readers, 3);
+      assert.equal(await rejectionOf(writer), reason);
+      for (const guard of await Promise.all(readers)) guard.release();
+      reader.release();
+      assert.equal(lock.readers, 0);
+    });
+
+    it('RwLock: a writer at the head times out, and the readers queued behind it get in', async () => {
+      const lock = new RwLock();
+      const reader = await lock.read();
+      const writer = inOtherFlow(() => lock.write({ timeout: 5 }));
+      const readers = [inOtherFlow(() => lock.read()), inOtherFlow(() => lock.read())];
+      const error = await rejectionOf(writer);
+      assert.ok(error instanceof LockTimeoutError);
+      assert.equal(error.code, 'ERR_LOCK_TIMEOUT');
+      assert.equal(lock.waiting, 0);
+      assert.equal(lock.readers, 3);
+      for (const guard of await Promise.all(readers)) guard.release();
+      reader.release();
+    });
+
+    it('Semaphore: a heavy waiter at the head is not overtaken, and when it aborts the lighter ones behind it get in', async () => {
+      const pool = new Semaphore(4);
+      const holder = await pool.acquire(2);
+      const controller = new AbortController();
+      const heavy = inOtherFlow(() => pool.acquire(3, { signal: controller.signal }));
+      const light = [inOtherFlow(() => pool.acquire(1)), inOtherFlow(() => pool.acquire(1))];
+      await settle();
+      assert.equal(pool.available, 2, 'the light waiters fit, but wait behind the heavy one');
+      assert.equal(pool.waiting, 3);
+      assert.equal(pool.tryAcquire(1), null);
+      controller.abort();
+      assert.equal(pool.waiting, 0);
+      assert.equal(pool.available, 0);
+      assert.equal(await rejectionOf(heavy), controller.signal.reason);
+      for (const guard of await Promise.all(light)) guard.release();
+      holder.release();
+      assert.equal(pool.available, 4);
+    });
+
+    it('Semaphore: a heavy waiter at the head times out, and the lighter ones behind it get in', async () => {
+      const pool = new Semaphore(4);
+      const holder = await pool.acquire(2);
+      const heavy = inOtherFlow(() => pool.acquire(3, { timeout: 5 }));
+      const light = [inOtherFlow(() => pool.acquire(1)), inOtherFlow(() => pool.acquire(1)), inOtherFlow(() => pool.acquire(1))];
+      const error = await rejectionOf(heavy);
+      assert.ok(error instanceof LockTimeoutError);
+      assert.equal(error.code, 'ERR_LOCK_TIMEOUT');
+      await settle();
+      assert.equal(pool.available, 0, 'two of the light waiters got in');
+      assert.equal(pool.waiting, 1, 'the third still waits');
+      const [first, second, third] = light;
+      assert.ok(first && second && third);
+      (await first).release();
+      (await second).release();
+      (await third).release();
+      holder.release();
+      assert.equal(pool.available, 4);
+    });
+  });
+}
