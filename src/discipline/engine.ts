@@ -167,7 +167,7 @@ const ORDER_ADVICE: Record<LockOrderKind, string> = {
   'same-class':
     'Rule: two locks of one class have no order between them, so two flows can take them in opposite orders. Take them together with lockAll([a, b]), which orders them consistently.',
   recursive:
-    'deadbolt locks are not reentrant. A shared hold taken twice deadlocks as soon as a writer (or a heavier waiter) queues between the two; pass the guard down instead of locking again.',
+    'deadbolt locks are not reentrant: a flow that requests a lock it holds waits for itself (exclusive), or deadlocks as soon as a writer or a heavier waiter queues between the two holds (shared). Pass the guard down instead of locking again.',
   'order-cycle': 'If two flows run these orders at once, each waits for the other forever. Pick one order (declare ranks to make it a rule), or take the locks together with lockAll([...]).',
   'condition-wait': 'A flow that could notify this condition may need the held lock, and would wait forever. Release other locks before waiting, or use the condition of an outer lock.',
 };

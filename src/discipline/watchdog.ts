@@ -12,7 +12,8 @@ const SAME_TICK_SAMPLE = 16;
 
 export function heldListAdd(acq: Acquisition): void {
   acq.grantTick = state.tick;
-  acq.grantTime = state.now;
+  // The coarse clock only advances while the watchdog runs (some diagnostic is on).
+  acq.grantTime = state.watchdog !== null ? state.now : Date.now();
   acq.prevHeld = null;
   acq.nextHeld = state.heldHead;
   if (state.heldHead !== null) state.heldHead.prevHeld = acq;

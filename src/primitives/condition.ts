@@ -49,7 +49,7 @@ export class Condition {
     while (!predicate()) {
       const remaining = deadline - performance.now();
       if (remaining <= 0) throw timeoutError(null, `condition of ${this.#mutex.label}`, timeout, [], this.#waiters.size);
-      await this.#wait(guard, { timeout: remaining, signal }, Condition.prototype.waitFor);
+      await this.#wait(guard, { timeout: remaining, signal }, Condition.prototype.waitFor, timeout);
     }
   }
 
@@ -77,7 +77,7 @@ export class Condition {
   }
 
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  async #wait(guard: Guard, options: AcquireOptions | undefined, caller: Function): Promise<void> {
+  async #wait(guard: Guard, options: AcquireOptions | undefined, caller: Function, reportedTimeout?: number): Promise<void> {
     const { timeout, signal } = parseAcquireOptions(options, 'Condition.wait()');
     if (!(guard instanceof LockGuard) || guard.owner !== this.#mutex) {
       throw new TypeError(`Condition.wait() needs a held guard of the condition's own mutex (${this.#mutex.label})`);
@@ -99,7 +99,7 @@ export class Condition {
       this.#mutex.suspendGuard(guard);
     });
     await this.#mutex.reacquireGuard(guard, caller);
-    if (outcome === 'timeout') throw timeoutError(guard.record, `condition of ${this.#mutex.label}`, timeout, [], this.#waiters.size);
+    if (outcome === 'timeout') throw timeoutError(guard.record, `condition of ${this.#mutex.label}`, reportedTimeout ?? timeout, [], this.#waiters.size);
     if (outcome === 'aborted') throw (signal as AbortSignal).reason;
   }
 }

@@ -162,10 +162,13 @@ export abstract class FifoLock implements TrackedLock, Releasable {
       const waiters = new Set<Waiter>();
       const listener = (): void => {
         this.#aborts?.delete(signal);
-        for (const aborted of [...waiters]) {
+        // Reject every waiter that passed this signal before letting anyone in: draining after
+        // each one could grant a later waiter whose wait was aborted too.
+        for (const aborted of waiters) {
           aborted.signal = undefined;
-          this.abandon(aborted, signal, 0);
+          this.abandon(aborted, signal, 0, false);
         }
+        this.drain();
       };
       watch = { waiters, listener };
       this.#aborts.set(signal, watch);
@@ -192,14 +195,14 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   }
 
   /** A waiter timed out or was aborted: unlink it, and let those behind it in if they now fit. */
-  private abandon(waiter: Waiter, signal: AbortSignal | null, timeout: number): void {
+  private abandon(waiter: Waiter, signal: AbortSignal | null, timeout: number, drain = true): void {
     if (!waiter.queued) return;
     this.queue.remove(waiter);
     this.disarm(waiter);
     if (waiter.record !== null) cancel(waiter.record);
     const reason = signal !== null ? signal.reason : timeoutError(waiter.record, this.label, timeout, this.holderList(), this.queue.size);
     waiter.reject(reason);
-    this.drain();
+    if (drain) this.drain();
   }
 
   /** @internal Grants from the head of the queue for as long as the head fits. */

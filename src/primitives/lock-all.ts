@@ -1,5 +1,6 @@
 import { AcqState, FlowContext, type Acquisition } from '../discipline/acquisition.js';
-import { cancel, checkGrantable, request } from '../discipline/engine.js';
+import { cancel, checkGrantable, request, timeoutError } from '../discipline/engine.js';
+import { LockTimeoutError } from '../discipline/errors.js';
 import { currentContext, tagNextPromise } from '../discipline/flow.js';
 import { state } from '../discipline/state.js';
 import { FifoLock } from './fifo-lock.js';
@@ -101,11 +102,19 @@ function acquireAll(locks: Iterable<Lockable>, options: AcquireOptions | undefin
     const { timeout, signal } = parseAcquireOptions(options, `${caller.name}()`);
     if (signal?.aborted) return Promise.reject(signal.reason);
     const deadline = performance.now() + timeout;
-    if (!state.config.checks) return acquireInOrder(specs, deadline, signal, caller);
-    return acquireInOrderChecked(specs, deadline, signal, caller);
+    const acquired = state.config.checks ? acquireInOrderChecked(specs, deadline, signal, caller) : acquireInOrder(specs, deadline, signal, caller);
+    return timeout === Infinity ? acquired : acquired.catch((error: unknown) => Promise.reject(wholeCallTimeout(error, specs, timeout)));
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** A timeout on one lock of the set is reported against the timeout of the whole call. */
+function wholeCallTimeout(error: unknown, specs: readonly LockSpec[], timeout: number): unknown {
+  if (!(error instanceof LockTimeoutError)) return error;
+  const stuck = specs.find((spec) => spec.lock.label === error.lock);
+  const label = `${error.lock} (lock ${stuck === undefined ? '?' : specs.indexOf(stuck) + 1} of ${specs.length} in lockAll)`;
+  return timeoutError(null, label, timeout, stuck?.lock.holderList() ?? [], stuck?.lock.waiting ?? 0);
 }
 
 function remaining(deadline: number): number {

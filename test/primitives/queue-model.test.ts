@@ -59,10 +59,9 @@ type Rejection = { readonly kind: 'abort'; readonly reason: unknown } | { readon
 interface ModelReq {
   readonly id: number;
   readonly shape: Shape;
-  /** Made with an AbortSignal that the test may abort later. */
-  readonly abortable: boolean;
+  /** The key of the AbortSignal the request passes (several requests may share one), or null. */
+  readonly signal: number | null;
   status: Status;
-  aborted: boolean;
   rejection: Rejection | null;
 }
 
@@ -74,6 +73,10 @@ class QueueModel {
   readonly held: ModelReq[] = [];
   /** Waiters, head first. */
   readonly queue: ModelReq[] = [];
+  nextSignal = 0;
+  readonly abortedSignals = new Set<number>();
+  /** Signals that several requests share: slot -> signal key (a fresh one once it is aborted). */
+  readonly slots = new Map<number, number>();
 
   constructor(readonly capacity: number) {}
 
@@ -90,8 +93,21 @@ class QueueModel {
     return this.queue.length === 0 && this.fits(shape);
   }
 
-  open(shape: Shape, abortable: boolean): ModelReq {
-    const req: ModelReq = { id: this.nextId++, shape, abortable, status: 'queued', aborted: false, rejection: null };
+  newSignal(): number {
+    return this.nextSignal++;
+  }
+
+  slotSignal(slot: number): number {
+    let key = this.slots.get(slot);
+    if (key === undefined || this.abortedSignals.has(key)) {
+      key = this.newSignal();
+      this.slots.set(slot, key);
+    }
+    return key;
+  }
+
+  open(shape: Shape, signal: number | null): ModelReq {
+    const req: ModelReq = { id: this.nextId++, shape, signal, status: 'queued', rejection: null };
     this.reqs.set(req.id, req);
     return req;
   }
@@ -122,7 +138,22 @@ class QueueModel {
     return this.drain();
   }
 
-  /** A waiter is aborted or times out: it leaves the queue; returns the waiters let in. */
+  /**
+   * A signal is aborted: every waiter that passes it leaves the queue at once (none of them may be
+   * granted), then the head is let in while it fits. Holders that passed it keep their hold.
+   */
+  abortSignal(key: number, reason: unknown): { cancelled: ModelReq[]; granted: ModelReq[] } {
+    this.abortedSignals.add(key);
+    const cancelled = this.queue.filter((req) => req.signal === key);
+    for (const req of cancelled) {
+      this.queue.splice(this.queue.indexOf(req), 1);
+      req.status = 'rejected';
+      req.rejection = { kind: 'abort', reason };
+    }
+    return { cancelled, granted: this.drain() };
+  }
+
+  /** A waiter times out: it leaves the queue; returns the waiters let in. */
   cancel(req: ModelReq, rejection: Rejection): ModelReq[] {
     const index = this.queue.indexOf(req);
     assert.ok(index >= 0, `model: #${req.id} is not queued`);
@@ -245,7 +276,6 @@ const SPECS: readonly Spec[] = [mutexSpec, rwLockSpec, semaphoreSpec(1), semapho
 interface RealReq {
   readonly id: number;
   readonly shape: Shape;
-  readonly controller: AbortController | null;
   status: 'pending' | 'granted' | 'rejected';
   guard: Guard | null;
   error: unknown;
@@ -271,6 +301,8 @@ class Harness {
   readonly grants: number[] = [];
   /** How much of `grants` was already checked. */
   seen = 0;
+  /** The AbortController behind each model signal key. */
+  readonly controllers = new Map<number, AbortController>();
 
   constructor(
     readonly spec: Spec,
@@ -278,9 +310,19 @@ class Harness {
     readonly coverage: Coverage,
   ) {}
 
+  controller(key: number): AbortController {
+    let controller = this.controllers.get(key);
+    if (controller === undefined) {
+      controller = new AbortController();
+      this.controllers.set(key, controller);
+    }
+    return controller;
+  }
+
   /** Starts an acquisition in a flow of its own and records its fate. */
-  start(req: ModelReq, options: AcquireOptions | undefined, controller: AbortController | null): RealReq {
-    const rec: RealReq = { id: req.id, shape: req.shape, controller, status: 'pending', guard: null, error: undefined };
+  start(req: ModelReq, options: AcquireOptions | undefined): RealReq {
+    if (req.signal !== null) options = { ...options, signal: this.controller(req.signal).signal };
+    const rec: RealReq = { id: req.id, shape: req.shape, status: 'pending', guard: null, error: undefined };
     this.reqs.set(req.id, rec);
     inOtherFlow(() => {
       void this.subject.acquire(req.shape, options).then(
@@ -410,12 +452,14 @@ async function drainAll(m: QueueModel, h: Harness): Promise<void> {
 
 type Cmd = fc.AsyncCommand<QueueModel, Harness>;
 
-type RequestOption = 'none' | 'signal' | 'timeout0' | 'preAborted';
+type RequestOption = 'none' | 'signal' | 'sharedSignal' | 'timeout0' | 'preAborted';
 
 class RequestCmd implements Cmd {
   constructor(
     readonly shape: Shape,
     readonly option: RequestOption,
+    /** For 'sharedSignal': which of the shared signals. */
+    readonly slot = 0,
   ) {}
 
   check(): boolean {
@@ -425,24 +469,19 @@ class RequestCmd implements Cmd {
   async run(m: QueueModel, h: Harness): Promise<void> {
     const when = this.toString();
     const fitsNow = m.fits(this.shape);
-    const req = m.open(this.shape, this.option === 'signal');
-    let controller: AbortController | null = null;
-    let options: AcquireOptions | undefined;
-    if (this.option === 'signal') {
-      controller = new AbortController();
-      options = { signal: controller.signal };
-    } else if (this.option === 'preAborted') {
-      controller = new AbortController();
-      controller.abort(new Error(`aborted before #${req.id} was requested`));
-      options = { signal: controller.signal };
-    } else if (this.option === 'timeout0') {
-      options = { timeout: 0 };
+    let signal: number | null = null;
+    if (this.option === 'signal' || this.option === 'preAborted') signal = m.newSignal();
+    else if (this.option === 'sharedSignal') signal = m.slotSignal(this.slot);
+    const req = m.open(this.shape, signal);
+    if (this.option === 'preAborted') {
+      h.controller(signal as number).abort(new Error(`aborted before #${req.id} was requested`));
+      m.abortedSignals.add(signal as number);
     }
-    h.start(req, options, controller);
+    h.start(req, this.option === 'timeout0' ? { timeout: 0 } : undefined);
 
     let granted: ModelReq[] = [];
-    if (controller !== null && this.option === 'preAborted') {
-      m.refuse(req, { kind: 'abort', reason: controller.signal.reason });
+    if (this.option === 'preAborted') {
+      m.refuse(req, { kind: 'abort', reason: h.controller(signal as number).signal.reason });
       h.coverage.hit('an already aborted signal was refused');
     } else if (m.grantsOnArrival(this.shape)) {
       m.arrive(req);
@@ -461,7 +500,7 @@ class RequestCmd implements Cmd {
   }
 
   toString(): string {
-    return `Request(${showShape(this.shape)}, ${this.option})`;
+    return `Request(${showShape(this.shape)}, ${this.option}${this.option === 'sharedSignal' ? ` ${this.slot}` : ''})`;
   }
 }
 
@@ -483,9 +522,9 @@ class TryCmd implements Cmd {
     let granted: ModelReq[] = [];
     if (guard !== null) {
       assert.equal(guard.held, true);
-      const req = m.open(this.shape, false);
+      const req = m.open(this.shape, null);
       m.arrive(req);
-      h.reqs.set(req.id, { id: req.id, shape: req.shape, controller: null, status: 'granted', guard, error: undefined });
+      h.reqs.set(req.id, { id: req.id, shape: req.shape, status: 'granted', guard, error: undefined });
       h.grants.push(req.id);
       granted = [req];
       h.coverage.hit('try succeeded');
@@ -522,32 +561,57 @@ class ReleaseCmd implements Cmd {
   }
 }
 
+/**
+ * Coverage only: would cancelling the waiters of `key` one at a time, each followed by a drain,
+ * hand the lock to one of those very waiters? That is where "all leave at once" matters.
+ */
+function siblingWouldSlipIn(m: QueueModel, key: number): boolean {
+  const held = m.held.map((req) => req.shape);
+  const queue = [...m.queue];
+  for (const victim of m.queue.filter((req) => req.signal === key)) {
+    const index = queue.indexOf(victim);
+    if (index < 0) continue;
+    queue.splice(index, 1);
+    for (let head = queue[0]; head !== undefined && fitsBeside(held, head.shape, m.capacity); head = queue[0]) {
+      if (head.signal === key) return true;
+      queue.shift();
+      held.push(head.shape);
+    }
+  }
+  return false;
+}
+
+/** Aborts a signal: every waiter that passes it must leave; holders that passed it keep their hold. */
+async function abortSignal(m: QueueModel, h: Harness, key: number, withReason: boolean, when: string): Promise<void> {
+  const headSignal = m.queue[0]?.signal;
+  h.coverage.hit('a waiter passing the aborted signal would slip in if its signal’s waiters were cancelled one by one', siblingWouldSlipIn(m, key));
+  const controller = h.controller(key);
+  if (withReason) controller.abort(new Error(`abort signal ${key}`));
+  else controller.abort();
+  const { cancelled, granted } = m.abortSignal(key, controller.signal.reason);
+  h.coverage.hit('a waiter was aborted', cancelled.length > 0);
+  h.coverage.hit('an aborted head let waiters behind it in', headSignal === key && granted.length > 0);
+  h.coverage.hit('a signal shared by several waiters was aborted', cancelled.length > 1);
+  checkNow(m, h, when);
+  await checkSettled(m, h, granted, when);
+}
+
 class AbortWaiterCmd implements Cmd {
   constructor(
-    /** Which abortable waiter, counted from the head; 0 is the first one in line. */
+    /** Which waiter with a signal, counted from the head; 0 is the first one in line. */
     readonly pick: number,
     readonly withReason: boolean,
   ) {}
 
   check(m: Readonly<QueueModel>): boolean {
-    return m.queue.some((req) => req.abortable);
+    return m.queue.some((req) => req.signal !== null);
   }
 
   async run(m: QueueModel, h: Harness): Promise<void> {
-    const candidates = m.queue.filter((req) => req.abortable);
+    const candidates = m.queue.filter((req) => req.signal !== null);
     const target = candidates[this.pick % candidates.length] as ModelReq;
-    const when = `${this.toString()} = Abort(#${target.id})`;
-    const wasHead = m.queue[0] === target;
-    const controller = h.rec(target.id).controller;
-    assert.ok(controller !== null);
-    if (this.withReason) controller.abort(new Error(`abort #${target.id}`));
-    else controller.abort();
-    target.aborted = true;
-    const granted = m.cancel(target, { kind: 'abort', reason: controller.signal.reason });
-    h.coverage.hit('a waiter was aborted');
-    h.coverage.hit('an aborted head let waiters behind it in', wasHead && granted.length > 0);
-    checkNow(m, h, when);
-    await checkSettled(m, h, granted, when);
+    const key = target.signal as number;
+    await abortSignal(m, h, key, this.withReason, `${this.toString()} = abort the signal of #${target.id} (signal ${key})`);
   }
 
   toString(): string {
@@ -559,21 +623,17 @@ class AbortHolderCmd implements Cmd {
   constructor(readonly pick: number) {}
 
   check(m: Readonly<QueueModel>): boolean {
-    return m.held.some((req) => req.abortable && !req.aborted);
+    return m.held.some((req) => req.signal !== null && !m.abortedSignals.has(req.signal));
   }
 
   async run(m: QueueModel, h: Harness): Promise<void> {
-    const candidates = m.held.filter((req) => req.abortable && !req.aborted);
+    const candidates = m.held.filter((req) => req.signal !== null && !m.abortedSignals.has(req.signal));
     const target = candidates[this.pick % candidates.length] as ModelReq;
-    const when = `${this.toString()} = AbortHolder(#${target.id})`;
-    const controller = h.rec(target.id).controller;
-    assert.ok(controller !== null);
-    controller.abort(new Error(`late abort #${target.id}`));
-    target.aborted = true;
+    const key = target.signal as number;
     h.coverage.hit('a holder’s signal was aborted');
-    // a granted request keeps its hold: nothing changes
-    checkNow(m, h, when);
-    await checkSettled(m, h, [], when);
+    // the holder keeps its hold; waiters that share the signal (if any) leave
+    await abortSignal(m, h, key, true, `${this.toString()} = abort the signal of holder #${target.id} (signal ${key})`);
+    assert.equal(target.status, 'held');
   }
 
   toString(): string {
@@ -598,14 +658,13 @@ class TimedBatchCmd implements Cmd {
 
   async run(m: QueueModel, h: Harness): Promise<void> {
     const when = this.toString();
-    const timedReq = m.open(this.timed, false);
-    const timedRec = h.start(timedReq, { timeout: this.ms }, null);
+    const timedReq = m.open(this.timed, null);
+    const timedRec = h.start(timedReq, { timeout: this.ms });
     const immediate: ModelReq[] = [];
     if (m.arrive(timedReq)) immediate.push(timedReq);
     for (const { shape, abortable } of this.behind) {
-      const req = m.open(shape, abortable);
-      const controller = abortable ? new AbortController() : null;
-      h.start(req, controller === null ? undefined : { signal: controller.signal }, controller);
+      const req = m.open(shape, abortable ? m.newSignal() : null);
+      h.start(req, undefined);
       if (m.arrive(req)) immediate.push(req);
     }
     checkNow(m, h, when);
@@ -629,35 +688,53 @@ class TimedBatchCmd implements Cmd {
   }
 }
 
-function commandsFor(spec: Spec): fc.Arbitrary<Iterable<Cmd>> {
-  const option = fc.oneof(
-    { arbitrary: fc.constant<RequestOption>('none'), weight: 3 },
-    { arbitrary: fc.constant<RequestOption>('signal'), weight: 4 },
-    { arbitrary: fc.constant<RequestOption>('timeout0'), weight: 1 },
-    { arbitrary: fc.constant<RequestOption>('preAborted'), weight: 1 },
-  );
-  const command: fc.Arbitrary<Cmd> = fc.oneof(
-    { arbitrary: fc.tuple(spec.shape, option).map(([shape, opt]): Cmd => new RequestCmd(shape, opt)), weight: 8 },
+/**
+ * Random command sequences. 'own' signals: each request that passes a signal has one of its own,
+ * and timeouts are used too. 'shared' signals: most requests pass one of two shared signals.
+ */
+function commandsFor(spec: Spec, signals: 'own' | 'shared'): fc.Arbitrary<Iterable<Cmd>> {
+  const option =
+    signals === 'own'
+      ? fc.oneof(
+          { arbitrary: fc.constant<RequestOption>('none'), weight: 3 },
+          { arbitrary: fc.constant<RequestOption>('signal'), weight: 4 },
+          { arbitrary: fc.constant<RequestOption>('timeout0'), weight: 1 },
+          { arbitrary: fc.constant<RequestOption>('preAborted'), weight: 1 },
+        )
+      : fc.oneof(
+          { arbitrary: fc.constant<RequestOption>('none'), weight: 2 },
+          { arbitrary: fc.constant<RequestOption>('signal'), weight: 1 },
+          { arbitrary: fc.constant<RequestOption>('sharedSignal'), weight: 6 },
+        );
+  const commands: fc.WeightedArbitrary<Cmd>[] = [
+    { arbitrary: fc.tuple(spec.shape, option, fc.integer({ min: 0, max: 1 })).map(([shape, opt, slot]): Cmd => new RequestCmd(shape, opt, slot)), weight: 8 },
     { arbitrary: spec.shape.map((shape): Cmd => new TryCmd(shape)), weight: 2 },
     { arbitrary: fc.tuple(fc.nat(), fc.boolean()).map(([pick, twice]): Cmd => new ReleaseCmd(pick, twice)), weight: 9 },
-    // half of the aborts hit the first abortable waiter, which is often the head of the queue
+    // half of the aborts hit the first waiter with a signal, which is often the head of the queue
     {
       arbitrary: fc.tuple(fc.oneof(fc.constant(0), fc.nat()), fc.boolean()).map(([pick, withReason]): Cmd => new AbortWaiterCmd(pick, withReason)),
-      weight: 4,
+      weight: signals === 'own' ? 4 : 3,
     },
     { arbitrary: fc.nat().map((pick): Cmd => new AbortHolderCmd(pick)), weight: 1 },
-    {
+  ];
+  if (signals === 'own') {
+    commands.push({
       arbitrary: fc
         .tuple(spec.shape, fc.integer({ min: 1, max: 5 }), fc.array(fc.record({ shape: spec.shape, abortable: fc.boolean() }), { maxLength: 3 }))
         .map(([timed, ms, behind]): Cmd => new TimedBatchCmd(timed, ms, behind)),
       weight: 2,
-    },
-  );
-  return fc.commands([command], { maxCommands: 50, size: 'max' });
+    });
+  }
+  return fc.commands([fc.oneof(...commands)], { maxCommands: 50, size: 'max' });
 }
 
 /** Situations every random suite must reach; those needing two holders at once only where possible. */
-function requiredCoverage(spec: Spec): string[] {
+function requiredCoverage(spec: Spec, signals: 'own' | 'shared'): string[] {
+  if (signals === 'shared') {
+    const keys = ['a waiter was aborted', 'a signal shared by several waiters was aborted', 'a holder’s signal was aborted'];
+    if (spec.sharing) keys.push('a waiter passing the aborted signal would slip in if its signal’s waiters were cancelled one by one');
+    return keys;
+  }
   const keys = [
     'granted on arrival',
     'queued',
@@ -684,7 +761,7 @@ function requiredCoverage(spec: Spec): string[] {
 function blockedHeadFor(spec: Spec): fc.Arbitrary<[Shape[], Shape]> {
   return fc.tuple(fc.array(spec.shape, { minLength: 1, maxLength: 3 }), spec.shape).filter(([before, head]) => {
     const scratch = new QueueModel(spec.capacity);
-    for (const shape of before) scratch.arrive(scratch.open(shape, false));
+    for (const shape of before) scratch.arrive(scratch.open(shape, null));
     return scratch.queue.length === 0 && !scratch.fits(head);
   });
 }
@@ -710,6 +787,7 @@ function headCancelScenarioFor(spec: Spec, how: 'abort' | 'timeout'): fc.Arbitra
 
 const NUM_RUNS = 200;
 const HEAD_CANCEL_RUNS = 80;
+const SHARED_SIGNAL_RUNS = 100;
 
 // ---------------------------------------------------------------------------------------------
 // Tests
@@ -723,7 +801,7 @@ for (const mode of ['fast', 'checked'] as const) {
       it(`${spec.name}: FIFO grants, no lost wake-up, cancel clean-up and try-acquire match the reference model`, async () => {
         const coverage = new Coverage();
         await fc.assert(
-          fc.asyncProperty(commandsFor(spec), async (cmds) => {
+          fc.asyncProperty(commandsFor(spec, 'own'), async (cmds) => {
             const model = new QueueModel(spec.capacity);
             const real = new Harness(spec, spec.create(), coverage);
             await fc.asyncModelRun(() => ({ model, real }), cmds);
@@ -731,7 +809,21 @@ for (const mode of ['fast', 'checked'] as const) {
           }),
           { numRuns: NUM_RUNS },
         );
-        coverage.assertReached(requiredCoverage(spec));
+        coverage.assertReached(requiredCoverage(spec, 'own'));
+      });
+
+      it(`${spec.name}: aborting a signal that several requests share rejects every waiter that passes it, and grants none of them`, async () => {
+        const coverage = new Coverage();
+        await fc.assert(
+          fc.asyncProperty(commandsFor(spec, 'shared'), async (cmds) => {
+            const model = new QueueModel(spec.capacity);
+            const real = new Harness(spec, spec.create(), coverage);
+            await fc.asyncModelRun(() => ({ model, real }), cmds);
+            await drainAll(model, real);
+          }),
+          { numRuns: SHARED_SIGNAL_RUNS },
+        );
+        coverage.assertReached(requiredCoverage(spec, 'shared'));
       });
 
       for (const how of ['abort', 'timeout'] as const) {
@@ -753,7 +845,7 @@ for (const mode of ['fast', 'checked'] as const) {
       }
     }
 
-    // The cancel scenarios the brief names, spelled out (the properties above reach them at random).
+    // The cancel scenarios, spelled out (the properties above reach them at random).
 
     it('RwLock: a writer at the head aborts, and the readers queued behind it get in at once', async () => {
       const lock = new RwLock();
@@ -826,6 +918,47 @@ for (const mode of ['fast', 'checked'] as const) {
       (await third).release();
       holder.release();
       assert.equal(pool.available, 4);
+    });
+
+    it('RwLock: aborting a signal shared by a queued writer and a reader behind it rejects both; the reader is not granted', async () => {
+      const lock = new RwLock();
+      const reader = await lock.read();
+      const controller = new AbortController();
+      const writer = inOtherFlow(() => lock.write({ signal: controller.signal }));
+      const sibling = inOtherFlow(() => lock.read({ signal: controller.signal }));
+      await settle();
+      assert.equal(lock.waiting, 2);
+      const reason = new Error('the whole operation is cancelled');
+      controller.abort(reason);
+      const outcome = await Promise.allSettled([writer, sibling]);
+      for (const result of outcome) if (result.status === 'fulfilled') result.value.release(); // do not leak a wrongly granted hold
+      assert.deepEqual(
+        outcome.map((result) => result.status),
+        ['rejected', 'rejected'],
+        'both waiters passed the aborted signal',
+      );
+      assert.equal(lock.readers, 1);
+      reader.release();
+    });
+
+    it('Semaphore: aborting a signal shared by a heavy waiter and a light one behind it rejects both; the light one is not granted', async () => {
+      const pool = new Semaphore(3);
+      const holder = await pool.acquire(2);
+      const controller = new AbortController();
+      const heavy = inOtherFlow(() => pool.acquire(3, { signal: controller.signal }));
+      const light = inOtherFlow(() => pool.acquire(1, { signal: controller.signal }));
+      await settle();
+      assert.equal(pool.waiting, 2);
+      controller.abort();
+      const outcome = await Promise.allSettled([heavy, light]);
+      for (const result of outcome) if (result.status === 'fulfilled') result.value.release();
+      assert.deepEqual(
+        outcome.map((result) => result.status),
+        ['rejected', 'rejected'],
+        'both waiters passed the aborted signal',
+      );
+      assert.equal(pool.available, 1);
+      holder.release();
     });
   });
 }
