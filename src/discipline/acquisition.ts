@@ -1,5 +1,6 @@
 import type { LockOrderError } from './errors.js';
 import type { LockClass } from './lock-class.js';
+import type { CapturedStack } from './stack.js';
 
 /** Lifecycle of one acquisition, as the engine sees it. */
 export const enum AcqState {
@@ -42,7 +43,7 @@ export interface TrackedLock {
 export class Acquisition {
   state: AcqState = AcqState.Waiting;
   /** Stack of the request or acquisition, when it was captured (see `StackPolicy`). */
-  stack: string | undefined = undefined;
+  site: CapturedStack | undefined = undefined;
   /** Watchdog tick and coarse time of the grant. */
   grantTick = 0;
   grantTime = 0;
@@ -55,9 +56,6 @@ export class Acquisition {
   /** Intrusive list of held acquisitions, for the watchdog. */
   prevHeld: Acquisition | null = null;
   nextHeld: Acquisition | null = null;
-  /** Intrusive list of a lock's holders, kept by the lock. */
-  prevHolder: Acquisition | null = null;
-  nextHolder: Acquisition | null = null;
   warnedLongHold = false;
   /** An order rule this request breaks; thrown unless the wait-for graph finds a real deadlock. */
   violation: LockOrderError | null = null;
@@ -71,6 +69,11 @@ export class Acquisition {
     readonly bundle: object | null,
     readonly isTry: boolean,
   ) {}
+
+  /** The captured stack as text, if any. */
+  get stack(): string | undefined {
+    return this.site?.text;
+  }
 
   get lockClass(): LockClass {
     return this.lock.lockClass;

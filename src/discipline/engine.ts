@@ -93,7 +93,7 @@ function registerClass(name: string, rank: number | undefined, site: string | un
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 function firstFrame(constructedBy: Function): string {
-  const frame = captureStack(constructedBy).split('\n')[0] ?? '';
+  const frame = captureStack(constructedBy).text.split('\n')[0] ?? '';
   const location = /\(([^()]+)\)$/.exec(frame)?.[1] ?? frame.replace(/^at /, '');
   return location === '' ? 'unknown site' : location.replace(/^file:\/\//, '');
 }
@@ -105,7 +105,7 @@ function firstFrame(constructedBy: Function): string {
  */
 export function request(lock: TrackedLock, mode: AcqMode, weight: number, ctx: FlowContext | null | undefined, bundle: object | null, caller: Caller): Acquisition {
   const acq = new Acquisition(state.nextId++, lock, mode, weight, bundle, false);
-  if (state.config.stacks === 'always') acq.stack = captureStack(caller);
+  if (state.config.stacks === 'always') acq.site = captureStack(caller);
   const cls = lock.lockClass;
   for (let node = ctx; node; node = node.parent) {
     const held = node.acq;
@@ -129,17 +129,18 @@ export function request(lock: TrackedLock, mode: AcqMode, weight: number, ctx: F
 /** A try-lock never waits, so it is exempt from ordering and teaches no edge. */
 export function tryRequest(lock: TrackedLock, mode: AcqMode, weight: number, caller: Caller): Acquisition {
   const acq = new Acquisition(state.nextId++, lock, mode, weight, null, true);
-  if (state.config.stacks === 'always') acq.stack = captureStack(caller);
+  if (state.config.stacks === 'always') acq.site = captureStack(caller);
   return acq;
 }
 
 function learnEdge(held: Acquisition, acq: Acquisition, caller: Caller): LockOrderError | null {
   const from = held.lock.lockClass;
   const to = acq.lock.lockClass;
-  acq.stack ??= captureStack(caller);
+  acq.site ??= captureStack(caller);
+  const stack = acq.site.text;
   const path = findOrderPath(to, from);
   if (path === null) {
-    addOrderEdge(from, to, acq.stack);
+    addOrderEdge(from, to, stack);
     return null;
   }
   const error = orderError('order-cycle', held, acq, caller, path.map(edgeRef));
@@ -150,7 +151,7 @@ function learnEdge(held: Acquisition, acq: Acquisition, caller: Caller): LockOrd
     publish(channels.lockOrder, { error, action: 'warn' });
     warn(`order:${key}`, 'DEADBOLT_LOCK_ORDER', error.message);
   }
-  addOrderEdge(from, to, acq.stack);
+  addOrderEdge(from, to, stack);
   return null;
 }
 
@@ -173,7 +174,7 @@ const ORDER_ADVICE: Record<LockOrderKind, string> = {
 };
 
 function orderError(kind: LockOrderKind, held: Acquisition, acq: Acquisition, caller: Caller, cycle: ReturnType<typeof edgeRef>[] = []): LockOrderError {
-  acq.stack ??= captureStack(caller);
+  acq.site ??= captureStack(caller);
   const lines = [
     `Requested: ${describe(acq)}, at:`,
     indentStack(acq.stack, '    ', ''),
@@ -209,9 +210,11 @@ export function grant(acq: Acquisition): void {
  * records that the requesting flow's holds are blocked on it.
  */
 export function enqueue(acq: Acquisition, ctx: FlowContext | null | undefined, caller: Caller): void {
-  acq.stack ??= captureStack(caller);
   const holds = heldIn(ctx);
+  // A request whose flow holds nothing can never be part of a wait-for cycle, so its stack is
+  // never needed for a report; skipping it keeps contended checked mode affordable.
   if (holds.length === 0) return;
+  acq.site ??= captureStack(caller);
   const steps = findWaitCycle(acq, new Set(holds));
   if (steps !== null) {
     acq.state = AcqState.Cancelled;
@@ -235,6 +238,13 @@ export function cancel(acq: Acquisition): void {
   acq.state = AcqState.Cancelled;
   if (acq.blocking !== null) unlinkBlocking(acq);
   forgetContinuation(acq);
+}
+
+/** The held acquisitions of one lock. A slow-path query: it scans every held acquisition. */
+export function heldBy(lock: TrackedLock): Acquisition[] {
+  const found: Acquisition[] = [];
+  for (let acq = state.heldHead; acq !== null; acq = acq.nextHeld) if (acq.lock === lock) found.push(acq);
+  return found;
 }
 
 export function release(acq: Acquisition): void {

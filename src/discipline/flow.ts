@@ -51,6 +51,10 @@ function init(asyncId: number, type: string, triggerAsyncId: number, resource: o
     if (tag !== null) {
       state.pendingTag = null;
       fileContinuation(asyncId, tag);
+      // No code runs "in" the acquisition promise itself: its reactions run in the promises
+      // derived from it (the await continuation, .then), which get their context below. Not
+      // writing the property saves an allocation per acquisition.
+      return;
     } else if (triggerAsyncId === state.slotId && state.slotTag !== null) {
       ctx = extendContext(ctx, state.slotTag);
     } else if (state.continuations.size !== 0) {

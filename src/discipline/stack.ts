@@ -18,21 +18,45 @@ function isLibraryFrame(line: string): boolean {
 }
 
 /**
+ * A captured call stack, formatted on first read. V8 keeps the frames in structured form until
+ * `.stack` is read; formatting is most of the cost, and most captured stacks are never shown.
+ */
+export class CapturedStack {
+  #holder: { stack?: string } | null;
+  #text: string | undefined = undefined;
+
+  constructor(holder: { stack?: string }) {
+    this.#holder = holder;
+  }
+
+  get text(): string {
+    if (this.#text === undefined) {
+      const raw = this.#holder?.stack ?? '';
+      this.#holder = null;
+      this.#text = raw
+        .split('\n')
+        .slice(1)
+        .filter((line) => !isLibraryFrame(line))
+        .map((line) => line.trim())
+        .join('\n');
+    }
+    return this.#text;
+  }
+}
+
+/**
  * Captures the caller's stack, cut above `above` (the public API function the user called), so
- * that a report starts at user code. Costs about 1 µs, so it is only called on slow paths.
+ * that a report starts at user code. Pass `undefined` where the public function is no longer on
+ * the stack (after an await inside the library): library frames are filtered out anyway.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export function captureStack(above: Function | undefined): string {
+export function captureStack(above: Function | undefined): CapturedStack {
   const holder: { stack?: string } = {};
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 12;
   Error.captureStackTrace(holder, above);
-  // `above` is no longer on the stack after an await inside the library: take the whole stack.
-  if (above !== undefined && !holder.stack?.includes('\n')) Error.captureStackTrace(holder, captureStack);
   Error.stackTraceLimit = limit;
-  const text = holder.stack ?? '';
-  const lines = text.split('\n').slice(1).filter((line) => !isLibraryFrame(line));
-  return lines.map((line) => line.trim()).join('\n');
+  return new CapturedStack(holder);
 }
 
 /** Indents a captured stack for a report. */

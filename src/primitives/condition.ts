@@ -98,7 +98,7 @@ export class Condition {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#mutex.suspendGuard(guard);
     });
-    await this.#mutex.reacquireGuard(guard, caller);
+    await this.#mutex.reacquireGuard(guard, undefined);
     if (outcome === 'timeout') throw timeoutError(guard.record, `condition of ${this.#mutex.label}`, reportedTimeout ?? timeout, [], this.#waiters.size);
     if (outcome === 'aborted') throw (signal as AbortSignal).reason;
   }

@@ -1,6 +1,7 @@
 import { AcqState, type AcqMode, type Acquisition, type Blockers, type FlowContext, type TrackedLock } from '../discipline/acquisition.js';
 import {
   cancel,
+  heldBy,
   checkGrantable,
   classFor,
   enqueue,
@@ -42,8 +43,6 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   exclusive = false;
   /** @internal */
   readonly queue = new WaitQueue();
-  /** @internal Holders the engine tracks (checked mode), an intrusive list. */
-  holderHead: Acquisition | null = null;
   readonly instanceId: number;
   /** Class name given at construction, if any. */
   readonly name: string | undefined;
@@ -119,14 +118,14 @@ export abstract class FifoLock implements TrackedLock, Releasable {
     ctx: FlowContext | null | undefined,
     timeout: number,
     signal: AbortSignal | undefined,
-    caller: Caller,
+    caller: Caller | undefined,
     tag: boolean,
     guard: LockGuard | null,
   ): Promise<LockGuard> {
     if (this.queue.size === 0 && this.fits(acq.mode, acq.weight)) {
       checkGrantable(acq);
       this.take(acq.mode, acq.weight);
-      this.grantRecord(acq);
+      grant(acq);
       const granted = guard ?? new LockGuard(this, acq.mode, acq.weight, acq);
       granted.owner = this;
       if (tag) tagNextPromise(acq);
@@ -211,33 +210,16 @@ export abstract class FifoLock implements TrackedLock, Releasable {
       this.queue.remove(waiter);
       this.disarm(waiter);
       this.take(waiter.mode, waiter.weight);
-      if (waiter.record !== null) this.grantRecord(waiter.record);
+      if (waiter.record !== null) grant(waiter.record);
       const guard = waiter.guard ?? new LockGuard(this, waiter.mode, waiter.weight, waiter.record);
       guard.owner = this;
       waiter.resolve(guard as never);
     }
   }
 
-  private grantRecord(acq: Acquisition): void {
-    grant(acq);
-    acq.prevHolder = null;
-    acq.nextHolder = this.holderHead;
-    if (this.holderHead !== null) this.holderHead.prevHolder = acq;
-    this.holderHead = acq;
-  }
-
-  private removeHolder(acq: Acquisition): void {
-    if (acq.prevHolder !== null) acq.prevHolder.nextHolder = acq.nextHolder;
-    else if (this.holderHead === acq) this.holderHead = acq.nextHolder;
-    if (acq.nextHolder !== null) acq.nextHolder.prevHolder = acq.prevHolder;
-    acq.prevHolder = acq.nextHolder = null;
-  }
-
-  /** @internal Tracked holders, newest first. */
+  /** @internal Tracked holders (checked mode), found in the engine's list of held acquisitions. */
   holderList(): Acquisition[] {
-    const list: Acquisition[] = [];
-    for (let acq = this.holderHead; acq !== null; acq = acq.nextHolder) list.push(acq);
-    return list;
+    return heldBy(this);
   }
 
   /** @internal Synchronous and never queues. Checked mode records the hold for the running flow. */
@@ -246,7 +228,7 @@ export abstract class FifoLock implements TrackedLock, Releasable {
     this.take(mode, weight);
     if (!state.config.checks) return new LockGuard(this, mode, weight, null);
     const acq = tryRequest(this, mode, weight, caller);
-    this.grantRecord(acq);
+    grant(acq);
     attachToCurrentFlow(acq);
     return new LockGuard(this, mode, weight, acq);
   }
@@ -257,7 +239,6 @@ export abstract class FifoLock implements TrackedLock, Releasable {
     if (guard.mode === 'exclusive') this.exclusive = false;
     const record = guard.record;
     if (record !== null && record.state === AcqState.Held) {
-      this.removeHolder(record);
       release(record);
     }
     if (this.queue.size !== 0) this.drain();
@@ -269,14 +250,13 @@ export abstract class FifoLock implements TrackedLock, Releasable {
     this.units -= guard.weight;
     if (guard.mode === 'exclusive') this.exclusive = false;
     if (guard.record !== null) {
-      this.removeHolder(guard.record);
       suspend(guard.record);
     }
     if (this.queue.size !== 0) this.drain();
   }
 
   /** @internal Takes a suspended guard's units back (no timeout: the caller must hold it again). */
-  reacquireGuard(guard: LockGuard, caller: Caller): Promise<LockGuard> {
+  reacquireGuard(guard: LockGuard, caller: Caller | undefined): Promise<LockGuard> {
     const record = guard.record;
     if (record === null || !state.config.checks) {
       if (this.queue.size === 0 && this.fits(guard.mode, guard.weight)) {

@@ -155,7 +155,8 @@ function acquireInOrderChecked(specs: LockSpec[], deadline: number, signal: Abor
       for (let i = 0; i < specs.length; i++) {
         const spec = specs[i] as LockSpec;
         const acq = records[i] as Acquisition;
-        guards.push(await spec.lock.acquireRecord(acq, chain, remaining(deadline), signal, caller, false, null));
+        // After the first await lockAll is off the stack: capture from here (library frames are dropped).
+        guards.push(await spec.lock.acquireRecord(acq, chain, remaining(deadline), signal, i === 0 ? caller : undefined, false, null));
         chain = new FlowContext(acq, chain ?? null);
       }
       settle.resolve(new MultiGuard(guards));

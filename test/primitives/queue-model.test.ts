@@ -7,11 +7,14 @@
  *   weight 1 under capacity Infinity, write = exclusive; Semaphore(n).acquire(w) = shared w of n);
  * - a new request is granted on arrival only if nobody is queued and it fits;
  * - a release, an abort or a timeout grants from the head for as long as the head fits;
+ * - aborting a signal removes every waiter that passes it at once (none of them is granted), and
+ *   rejects each with signal.reason; a timeout rejects with LockTimeoutError; holders keep holding;
  * - a try-acquire is synchronous, never queues, and succeeds exactly when a new request would be
  *   granted on arrival.
  *
- * fast-check drives random command sequences (request, try, release, abort a waiter, abort a
- * holder, a batch whose first request times out). After each command the real lock is compared
+ * fast-check drives random command sequences (request, try, release, abort a waiter's signal,
+ * abort a holder's signal, a batch whose first request times out), with a signal per request or a
+ * few signals shared by many requests. After each command the real lock is compared
  * with the model twice: synchronously (the counters must already be right when the call returns)
  * and once microtasks have settled (grant order, every request's fate, rejection reasons, and a
  * model-free "no lost wake-up" check on the real lock alone). Each run ends by releasing every
@@ -731,9 +734,7 @@ function commandsFor(spec: Spec, signals: 'own' | 'shared'): fc.Arbitrary<Iterab
 /** Situations every random suite must reach; those needing two holders at once only where possible. */
 function requiredCoverage(spec: Spec, signals: 'own' | 'shared'): string[] {
   if (signals === 'shared') {
-    const keys = ['a waiter was aborted', 'a signal shared by several waiters was aborted', 'a holder’s signal was aborted'];
-    if (spec.sharing) keys.push('a waiter passing the aborted signal would slip in if its signal’s waiters were cancelled one by one');
-    return keys;
+    return ['a waiter was aborted', 'a signal shared by several waiters was aborted', 'a holder’s signal was aborted'];
   }
   const keys = [
     'granted on arrival',
@@ -766,27 +767,53 @@ function blockedHeadFor(spec: Spec): fc.Arbitrary<[Shape[], Shape]> {
   });
 }
 
+type HeadCancel = 'abort' | 'timeout' | 'shared-signal abort';
+
 /**
  * A waiter at the head of the queue is aborted, or times out (1-5 ms), with a few waiters behind
- * it. The random runs cancel waiters anywhere in the queue; these make the head case common.
+ * it; or its signal is aborted while waiters behind it pass the same signal. The random runs
+ * cancel waiters anywhere in the queue; these make the head cases common.
  */
-function headCancelScenarioFor(spec: Spec, how: 'abort' | 'timeout'): fc.Arbitrary<Cmd[]> {
+function headCancelScenarioFor(spec: Spec, how: HeadCancel): fc.Arbitrary<Cmd[]> {
   const behind = fc.array(fc.record({ shape: spec.shape, abortable: fc.boolean() }), { minLength: 1, maxLength: 4 });
-  return fc.tuple(blockedHeadFor(spec), behind, fc.integer({ min: 1, max: 5 }), fc.boolean()).map(([[before, head], rest, ms, withReason]) => {
-    const holders = before.map((shape): Cmd => new RequestCmd(shape, 'none'));
-    if (how === 'timeout') return [...holders, new TimedBatchCmd(head, ms, rest)];
-    // the head is the first abortable waiter, so AbortWaiter(0) aborts it
-    return [
-      ...holders,
-      new RequestCmd(head, 'signal'),
-      ...rest.map(({ shape, abortable }): Cmd => new RequestCmd(shape, abortable ? 'signal' : 'none')),
-      new AbortWaiterCmd(0, withReason),
-    ];
-  });
+  const sharedBehind = fc.array(
+    fc.record({ shape: spec.shape, slot: fc.constantFrom<(number | null)[]>(0, 0, 1, null) }),
+    { minLength: 1, maxLength: 4 },
+  );
+  return fc
+    .tuple(blockedHeadFor(spec), behind, sharedBehind, fc.integer({ min: 1, max: 5 }), fc.boolean())
+    .map(([[before, head], rest, sharedRest, ms, withReason]) => {
+      const holders = before.map((shape): Cmd => new RequestCmd(shape, 'none'));
+      if (how === 'timeout') return [...holders, new TimedBatchCmd(head, ms, rest)];
+      // the head is the first waiter with a signal, so AbortWaiter(0) aborts its signal
+      if (how === 'abort') {
+        return [
+          ...holders,
+          new RequestCmd(head, 'signal'),
+          ...rest.map(({ shape, abortable }): Cmd => new RequestCmd(shape, abortable ? 'signal' : 'none')),
+          new AbortWaiterCmd(0, withReason),
+        ];
+      }
+      return [
+        ...holders,
+        new RequestCmd(head, 'sharedSignal', 0),
+        ...sharedRest.map(({ shape, slot }): Cmd => (slot === null ? new RequestCmd(shape, 'none') : new RequestCmd(shape, 'sharedSignal', slot))),
+        new AbortWaiterCmd(0, withReason),
+      ];
+    });
 }
 
+const HEAD_CANCEL_COVERAGE: Record<HeadCancel, { readonly always: string; readonly sharing: string }> = {
+  abort: { always: 'a waiter was aborted', sharing: 'an aborted head let waiters behind it in' },
+  timeout: { always: 'a waiter timed out', sharing: 'a timed-out head let waiters behind it in' },
+  'shared-signal abort': {
+    always: 'a waiter was aborted',
+    sharing: 'a waiter passing the aborted signal would slip in if its signal’s waiters were cancelled one by one',
+  },
+};
+
 const NUM_RUNS = 200;
-const HEAD_CANCEL_RUNS = 80;
+const HEAD_CANCEL_RUNS = 100;
 const SHARED_SIGNAL_RUNS = 100;
 
 // ---------------------------------------------------------------------------------------------
@@ -826,8 +853,13 @@ for (const mode of ['fast', 'checked'] as const) {
         coverage.assertReached(requiredCoverage(spec, 'shared'));
       });
 
-      for (const how of ['abort', 'timeout'] as const) {
-        it(`${spec.name}: a waiter at the head that ${how === 'abort' ? 'is aborted' : 'times out'} leaves at once, rejects, and lets in those behind it that fit`, async () => {
+      for (const how of ['abort', 'timeout', 'shared-signal abort'] as const) {
+        const what = {
+          abort: 'is aborted leaves at once, rejects, and lets in those behind it that fit',
+          timeout: 'times out leaves at once, rejects, and lets in those behind it that fit',
+          'shared-signal abort': 'is aborted takes every waiter that passes the same signal with it, and lets in only those that do not',
+        }[how];
+        it(`${spec.name}: a waiter at the head that ${what}`, async () => {
           const coverage = new Coverage();
           await fc.assert(
             fc.asyncProperty(headCancelScenarioFor(spec, how), async (cmds) => {
@@ -838,9 +870,8 @@ for (const mode of ['fast', 'checked'] as const) {
             }),
             { numRuns: HEAD_CANCEL_RUNS },
           );
-          const cancelled = how === 'abort' ? 'a waiter was aborted' : 'a waiter timed out';
-          const letIn = how === 'abort' ? 'an aborted head let waiters behind it in' : 'a timed-out head let waiters behind it in';
-          coverage.assertReached(spec.sharing ? [cancelled, letIn] : [cancelled]);
+          const { always, sharing } = HEAD_CANCEL_COVERAGE[how];
+          coverage.assertReached(spec.sharing ? [always, sharing] : [always]);
         });
       }
     }
