@@ -1,6 +1,7 @@
 import type { LockOrderError } from './errors.js';
 import type { LockClass } from './lock-class.js';
 import type { CapturedStack } from './stack.js';
+import { state } from './state.js';
 
 /** Lifecycle of one acquisition, as the engine sees it. */
 export const enum AcqState {
@@ -38,9 +39,10 @@ export interface TrackedLock {
 
 /**
  * One request for a lock by one flow. It is mutable (waiting, held, released), so a released
- * record found in a flow's context is simply ignored.
+ * record found in a flow's context is simply ignored. In checked mode the guard a lock hands out
+ * is this record itself (a subclass), which saves an allocation per acquisition.
  */
-export class Acquisition {
+export class Acquisition implements FlowContext {
   state: AcqState = AcqState.Waiting;
   /** Stack of the request or acquisition, when it was captured (see `StackPolicy`). */
   site: CapturedStack | undefined = undefined;
@@ -60,15 +62,27 @@ export class Acquisition {
   /** An order rule this request breaks; thrown unless the wait-for graph finds a real deadlock. */
   violation: LockOrderError | null = null;
 
+  /** Unique in the process; reports name acquisitions by it. */
+  readonly id: number;
+
   constructor(
-    readonly id: number,
     readonly lock: TrackedLock,
     readonly mode: AcqMode,
     readonly weight: number,
     /** Set for the acquisitions of one lockAll call: they may share a class. */
     readonly bundle: object | null,
-    readonly isTry: boolean,
-  ) {}
+  ) {
+    this.id = state.nextId++;
+  }
+
+  /** As a FlowContext: the context of a flow that holds only this acquisition. */
+  get acq(): Acquisition {
+    return this;
+  }
+
+  get parent(): null {
+    return null;
+  }
 
   /** The captured stack as text, if any. */
   get stack(): string | undefined {
@@ -80,12 +94,26 @@ export class Acquisition {
   }
 }
 
-/** A flow's context: a persistent list of the acquisitions it holds (released ones are skipped). */
-export class FlowContext {
+/**
+ * A flow's context: a persistent list of the acquisitions it holds (released ones are skipped).
+ * An acquisition is itself the context of a flow that holds only it, so the common case (one
+ * lock held at a time) allocates no list node.
+ */
+export interface FlowContext {
+  readonly acq: Acquisition;
+  readonly parent: FlowContext | null;
+}
+
+class ContextNode implements FlowContext {
   constructor(
     readonly acq: Acquisition,
     readonly parent: FlowContext | null,
   ) {}
+}
+
+/** `ctx` with `acq` added on top. */
+export function pushContext(ctx: FlowContext | null | undefined, acq: Acquisition): FlowContext {
+  return ctx === null || ctx === undefined ? acq : new ContextNode(acq, ctx);
 }
 
 export function isLive(acq: Acquisition): boolean {

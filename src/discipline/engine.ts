@@ -1,4 +1,4 @@
-import { AcqState, Acquisition, heldIn, type AcqMode, type FlowContext, type TrackedLock } from './acquisition.js';
+import { AcqState, heldIn, type Acquisition, type FlowContext, type TrackedLock } from './acquisition.js';
 import { mergeConfig, type DeadboltConfig, type DeadboltOptions } from './config.js';
 import { DeadlockError, LockOrderError, LockTimeoutError, type LockOrderKind } from './errors.js';
 import { channels, publish, warn } from './events.js';
@@ -103,9 +103,9 @@ function firstFrame(constructedBy: Function): string {
  * the learned order graph). A broken rule is stored on the request, not thrown, because the lock
  * may find that the request is an actual deadlock, which is the more precise error.
  */
-export function request(lock: TrackedLock, mode: AcqMode, weight: number, ctx: FlowContext | null | undefined, bundle: object | null, caller: Caller): Acquisition {
-  const acq = new Acquisition(state.nextId++, lock, mode, weight, bundle, false);
+export function request(acq: Acquisition, ctx: FlowContext | null | undefined, caller: Caller): void {
   if (state.config.stacks === 'always') acq.site = captureStack(caller);
+  const { lock, bundle } = acq;
   const cls = lock.lockClass;
   for (let node = ctx; node; node = node.parent) {
     const held = node.acq;
@@ -123,14 +123,11 @@ export function request(lock: TrackedLock, mode: AcqMode, weight: number, ctx: F
     }
     if (acq.violation !== null) break;
   }
-  return acq;
 }
 
 /** A try-lock never waits, so it is exempt from ordering and teaches no edge. */
-export function tryRequest(lock: TrackedLock, mode: AcqMode, weight: number, caller: Caller): Acquisition {
-  const acq = new Acquisition(state.nextId++, lock, mode, weight, null, true);
+export function tryRequest(acq: Acquisition, caller: Caller): void {
   if (state.config.stacks === 'always') acq.site = captureStack(caller);
-  return acq;
 }
 
 function learnEdge(held: Acquisition, acq: Acquisition, caller: Caller): LockOrderError | null {

@@ -1,5 +1,5 @@
 import { AsyncResource, createHook, executionAsyncResource } from 'node:async_hooks';
-import { AcqState, FlowContext, isLive, type Acquisition } from './acquisition.js';
+import { AcqState, isLive, pushContext, type Acquisition, type FlowContext } from './acquisition.js';
 import { CONTEXT, state } from './state.js';
 
 /**
@@ -30,17 +30,15 @@ function compact(ctx: FlowContext | null | undefined): FlowContext | null {
   const live: Acquisition[] = [];
   for (let node = ctx; node; node = node.parent) if (isLive(node.acq)) live.push(node.acq);
   let rebuilt: FlowContext | null = null;
-  for (let i = live.length - 1; i >= 0; i--) rebuilt = new FlowContext(live[i] as Acquisition, rebuilt);
+  for (let i = live.length - 1; i >= 0; i--) rebuilt = pushContext(rebuilt, live[i] as Acquisition);
   return rebuilt;
 }
 
 export function extendContext(ctx: FlowContext | null | undefined, carried: Acquisition | Acquisition[]): FlowContext {
-  let next = compact(ctx);
-  if (Array.isArray(carried)) {
-    for (const acq of carried) next = new FlowContext(acq, next);
-  } else {
-    next = new FlowContext(carried, next);
-  }
+  const base = compact(ctx);
+  if (!Array.isArray(carried)) return pushContext(base, carried);
+  let next: FlowContext | null = base;
+  for (const acq of carried) next = pushContext(next, acq);
   return next as FlowContext;
 }
 

@@ -1,7 +1,7 @@
 import { checkConditionWait, timeoutError } from '../discipline/engine.js';
 import { currentContext } from '../discipline/flow.js';
 import { state } from '../discipline/state.js';
-import { LockGuard, type Guard } from './guard.js';
+import { isLockGuard, type Guard } from './guard.js';
 import { Mutex } from './mutex.js';
 import { parseAcquireOptions, type AcquireOptions } from './options.js';
 
@@ -79,7 +79,7 @@ export class Condition {
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   async #wait(guard: Guard, options: AcquireOptions | undefined, caller: Function, reportedTimeout?: number): Promise<void> {
     const { timeout, signal } = parseAcquireOptions(options, 'Condition.wait()');
-    if (!(guard instanceof LockGuard) || guard.owner !== this.#mutex) {
+    if (!isLockGuard(guard) || guard.owner !== this.#mutex) {
       throw new TypeError(`Condition.wait() needs a held guard of the condition's own mutex (${this.#mutex.label})`);
     }
     if (state.config.checks && guard.record !== null) checkConditionWait(guard.record, currentContext(), caller);

@@ -17,7 +17,7 @@ import {
 import { attachToCurrentFlow, currentContext, tagNextPromise } from '../discipline/flow.js';
 import { validateLockOptions, type LockClass, type LockOptions } from '../discipline/lock-class.js';
 import { state } from '../discipline/state.js';
-import { LockGuard, type Guard, type Releasable } from './guard.js';
+import { CheckedGuard, LockGuard, type Guard, type HeldGuard, type Releasable } from './guard.js';
 import { parseAcquireOptions, type AcquireOptions } from './options.js';
 import { Waiter, WaitQueue } from './wait-queue.js';
 
@@ -95,41 +95,41 @@ export abstract class FifoLock implements TrackedLock, Releasable {
       if (!state.config.checks) {
         if (this.queue.size === 0 && this.fits(mode, weight)) {
           this.take(mode, weight);
-          return Promise.resolve(new LockGuard(this, mode, weight, null));
+          return Promise.resolve(new LockGuard(this, mode, weight));
         }
         if (timeout === 0) throw timeoutError(null, this.label, 0, [], this.queue.size);
         return this.wait(new Waiter(mode, weight, null), timeout, signal, null);
       }
       const ctx = currentContext();
-      const acq = request(this, mode, weight, ctx, null, caller);
-      return this.acquireRecord(acq, ctx, timeout, signal, caller, true, null);
+      const acq = new CheckedGuard(this, mode, weight, null);
+      request(acq, ctx, caller);
+      return this.acquireRecord(acq, ctx, timeout, signal, caller, true);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
-   * @internal Checked path for a request the engine already opened. `tag` marks the returned
-   * promise as the carrier of the acquisition (off for lockAll, which carries its own); `guard`
-   * is re-bound instead of creating one (Condition.wait). Throws synchronously on refusal.
+   * @internal Checked path for a request the engine already opened; the record is the guard it
+   * resolves to (a Condition.wait passes its suspended guard back in). `tag` marks the returned
+   * promise as the carrier of the acquisition (off for lockAll, which carries its own). Throws
+   * synchronously on refusal.
    */
   acquireRecord(
-    acq: Acquisition,
+    acq: CheckedGuard,
     ctx: FlowContext | null | undefined,
     timeout: number,
     signal: AbortSignal | undefined,
     caller: Caller | undefined,
     tag: boolean,
-    guard: LockGuard | null,
-  ): Promise<LockGuard> {
+  ): Promise<CheckedGuard> {
     if (this.queue.size === 0 && this.fits(acq.mode, acq.weight)) {
       checkGrantable(acq);
       this.take(acq.mode, acq.weight);
       grant(acq);
-      const granted = guard ?? new LockGuard(this, acq.mode, acq.weight, acq);
-      granted.owner = this;
+      acq.owner = this;
       if (tag) tagNextPromise(acq);
-      return Promise.resolve(granted);
+      return Promise.resolve(acq);
     }
     if (timeout === 0) {
       checkGrantable(acq);
@@ -137,14 +137,12 @@ export abstract class FifoLock implements TrackedLock, Releasable {
       throw timeoutError(acq, this.label, 0, this.holderList(), this.queue.size);
     }
     enqueue(acq, ctx, caller);
-    const waiter = new Waiter(acq.mode, acq.weight, acq);
-    waiter.guard = guard;
-    return this.wait(waiter, timeout, signal, tag ? acq : null);
+    return this.wait(new Waiter(acq.mode, acq.weight, acq), timeout, signal, tag ? acq : null) as Promise<CheckedGuard>;
   }
 
-  private wait(waiter: Waiter, timeout: number, signal: AbortSignal | undefined, carried: Acquisition | null): Promise<LockGuard> {
+  private wait(waiter: Waiter, timeout: number, signal: AbortSignal | undefined, carried: Acquisition | null): Promise<HeldGuard> {
     if (carried !== null) tagNextPromise(carried);
-    const promise = new Promise<LockGuard>((resolve, reject) => {
+    const promise = new Promise<HeldGuard>((resolve, reject) => {
       waiter.resolve = resolve as (value: never) => void;
       waiter.reject = reject;
     });
@@ -210,8 +208,9 @@ export abstract class FifoLock implements TrackedLock, Releasable {
       this.queue.remove(waiter);
       this.disarm(waiter);
       this.take(waiter.mode, waiter.weight);
-      if (waiter.record !== null) grant(waiter.record);
-      const guard = waiter.guard ?? new LockGuard(this, waiter.mode, waiter.weight, waiter.record);
+      const record = waiter.record;
+      if (record !== null) grant(record);
+      const guard: HeldGuard = record ?? waiter.guard ?? new LockGuard(this, waiter.mode, waiter.weight);
       guard.owner = this;
       waiter.resolve(guard as never);
     }
@@ -226,15 +225,17 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   tryAcquireUnits(mode: AcqMode, weight: number, caller: Caller): Guard | null {
     if (this.queue.size !== 0 || !this.fits(mode, weight)) return null;
     this.take(mode, weight);
-    if (!state.config.checks) return new LockGuard(this, mode, weight, null);
-    const acq = tryRequest(this, mode, weight, caller);
+    if (!state.config.checks) return new LockGuard(this, mode, weight);
+    const acq = new CheckedGuard(this, mode, weight, null);
+    tryRequest(acq, caller);
     grant(acq);
+    acq.owner = this;
     attachToCurrentFlow(acq);
-    return new LockGuard(this, mode, weight, acq);
+    return acq;
   }
 
   /** @internal */
-  releaseGuard(guard: LockGuard): void {
+  releaseGuard(guard: HeldGuard): void {
     this.units -= guard.weight;
     if (guard.mode === 'exclusive') this.exclusive = false;
     const record = guard.record;
@@ -245,7 +246,7 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   }
 
   /** @internal Gives the units of a held guard up for a Condition.wait, keeping the guard. */
-  suspendGuard(guard: LockGuard): void {
+  suspendGuard(guard: HeldGuard): void {
     guard.owner = null;
     this.units -= guard.weight;
     if (guard.mode === 'exclusive') this.exclusive = false;
@@ -256,7 +257,7 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   }
 
   /** @internal Takes a suspended guard's units back (no timeout: the caller must hold it again). */
-  reacquireGuard(guard: LockGuard, caller: Caller | undefined): Promise<LockGuard> {
+  reacquireGuard(guard: HeldGuard, caller: Caller | undefined): Promise<HeldGuard> {
     const record = guard.record;
     if (record === null || !state.config.checks) {
       if (this.queue.size === 0 && this.fits(guard.mode, guard.weight)) {
@@ -269,7 +270,7 @@ export abstract class FifoLock implements TrackedLock, Releasable {
       return this.wait(waiter, Infinity, undefined, null);
     }
     resume(record);
-    return this.acquireRecord(record, currentContext(), Infinity, undefined, caller, false, guard);
+    return this.acquireRecord(record, currentContext(), Infinity, undefined, caller, false);
   }
 
   /** @internal The wait-for graph's view of a request on this lock. */

@@ -1,4 +1,4 @@
-import type { Acquisition, AcqMode } from '../discipline/acquisition.js';
+import { Acquisition, type AcqMode, type TrackedLock } from '../discipline/acquisition.js';
 
 /**
  * What an acquisition returns. Release it exactly once, or let `using` / `await using` do it:
@@ -16,9 +16,13 @@ export interface Guard extends Disposable, AsyncDisposable {
 
 /** The internal face of a lock that a guard releases. */
 export interface Releasable {
-  releaseGuard(guard: LockGuard): void;
+  releaseGuard(guard: HeldGuard): void;
 }
 
+/** @internal What a lock needs of the guards it hands out, in either mode. */
+export type HeldGuard = LockGuard | CheckedGuard;
+
+/** The guard of fast mode: no engine record. */
 export class LockGuard implements Guard {
   /** @internal */
   owner: Releasable | null;
@@ -28,12 +32,13 @@ export class LockGuard implements Guard {
    * lookup at the first step; being undefined, it does not make the guard a thenable.
    */
   readonly then: undefined = undefined;
+  /** @internal Fast mode keeps no engine record. */
+  readonly record: null = null;
 
   constructor(
     owner: Releasable,
     /** @internal */ readonly mode: AcqMode,
     /** @internal */ readonly weight: number,
-    /** @internal */ readonly record: Acquisition | null,
   ) {
     this.owner = owner;
   }
@@ -57,4 +62,48 @@ export class LockGuard implements Guard {
     this.release();
     return Promise.resolve();
   }
+}
+
+/**
+ * The guard of checked mode: the engine's acquisition record itself, so that a checked
+ * acquisition allocates one object, not two. It holds nothing until the lock grants it.
+ */
+export class CheckedGuard extends Acquisition implements Guard {
+  /** @internal Set when granted; null while waiting, suspended (Condition.wait) or released. */
+  owner: Releasable | null = null;
+  /** @internal See LockGuard.then. */
+  readonly then: undefined = undefined;
+
+  constructor(lock: TrackedLock & Releasable, mode: AcqMode, weight: number, bundle: object | null) {
+    super(lock, mode, weight, bundle);
+  }
+
+  /** @internal */
+  get record(): CheckedGuard {
+    return this;
+  }
+
+  get held(): boolean {
+    return this.owner !== null;
+  }
+
+  release(): void {
+    const owner = this.owner;
+    if (owner === null) return;
+    this.owner = null;
+    owner.releaseGuard(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.release();
+    return Promise.resolve();
+  }
+}
+
+export function isLockGuard(value: unknown): value is HeldGuard {
+  return value instanceof LockGuard || value instanceof CheckedGuard;
 }

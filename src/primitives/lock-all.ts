@@ -1,10 +1,10 @@
-import { AcqState, FlowContext, type Acquisition } from '../discipline/acquisition.js';
+import { AcqState, pushContext, type FlowContext } from '../discipline/acquisition.js';
 import { cancel, checkGrantable, request, timeoutError } from '../discipline/engine.js';
 import { LockTimeoutError } from '../discipline/errors.js';
 import { currentContext, tagNextPromise } from '../discipline/flow.js';
 import { state } from '../discipline/state.js';
 import { FifoLock } from './fifo-lock.js';
-import type { Guard } from './guard.js';
+import { CheckedGuard, type Guard } from './guard.js';
 import type { LockSpec } from './lock-spec.js';
 import { parseAcquireOptions, type AcquireOptions } from './options.js';
 import { RwLock } from './rwlock.js';
@@ -136,7 +136,11 @@ function acquireInOrderChecked(specs: LockSpec[], deadline: number, signal: Abor
   const ctx = currentContext();
   const bundle = {};
   // Open every request up front, so order rules are checked before any waiting.
-  const records = specs.map((spec) => request(spec.lock, spec.mode, spec.weight, ctx, bundle, caller));
+  const records = specs.map((spec) => {
+    const acq = new CheckedGuard(spec.lock, spec.mode, spec.weight, bundle);
+    request(acq, ctx, caller);
+    return acq;
+  });
   for (const acq of records) {
     if (acq.violation !== null) {
       for (const other of records) if (other !== acq) cancel(other);
@@ -154,10 +158,10 @@ function acquireInOrderChecked(specs: LockSpec[], deadline: number, signal: Abor
     try {
       for (let i = 0; i < specs.length; i++) {
         const spec = specs[i] as LockSpec;
-        const acq = records[i] as Acquisition;
+        const acq = records[i] as CheckedGuard;
         // After the first await lockAll is off the stack: capture from here (library frames are dropped).
-        guards.push(await spec.lock.acquireRecord(acq, chain, remaining(deadline), signal, i === 0 ? caller : undefined, false, null));
-        chain = new FlowContext(acq, chain ?? null);
+        guards.push(await spec.lock.acquireRecord(acq, chain, remaining(deadline), signal, i === 0 ? caller : undefined, false));
+        chain = pushContext(chain, acq);
       }
       settle.resolve(new MultiGuard(guards));
     } catch (error) {

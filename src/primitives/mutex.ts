@@ -28,7 +28,7 @@ export class Mutex extends FifoLock {
     if (options === undefined && this.units === 0 && this.queue.size === 0 && !state.config.checks) {
       this.units = 1;
       this.exclusive = true;
-      return Promise.resolve(new LockGuard(this, 'exclusive', 1, null));
+      return Promise.resolve(new LockGuard(this, 'exclusive', 1));
     }
     return this.acquireUnits('exclusive', 1, options, Mutex.prototype.lock);
   }

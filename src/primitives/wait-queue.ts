@@ -1,5 +1,5 @@
-import type { Acquisition, AcqMode } from '../discipline/acquisition.js';
-import type { LockGuard } from './guard.js';
+import type { AcqMode } from '../discipline/acquisition.js';
+import type { CheckedGuard, HeldGuard } from './guard.js';
 
 /**
  * One queued request. Waiters form an intrusive doubly linked list, so a waiter that times out or
@@ -13,16 +13,16 @@ export class Waiter {
   timer: NodeJS.Timeout | undefined = undefined;
   /** The abort signal the waiter listens to, through its lock's per-signal listener. */
   signal: AbortSignal | undefined = undefined;
-  /** A suspended guard to re-bind on grant (Condition.wait), else null: a new guard is made. */
-  guard: LockGuard | null = null;
+  /** Fast mode: a suspended guard to re-bind on grant (Condition.wait), else null: a new one is made. */
+  guard: HeldGuard | null = null;
   resolve!: (value: never) => void;
   reject!: (reason: unknown) => void;
 
   constructor(
     readonly mode: AcqMode,
     readonly weight: number,
-    /** The engine's record of this request (checked mode), else null. */
-    readonly record: Acquisition | null,
+    /** The engine's record of this request, which becomes its guard (checked mode), else null. */
+    readonly record: CheckedGuard | null,
   ) {}
 
 }
