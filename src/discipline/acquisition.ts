@@ -27,6 +27,13 @@ export interface Blockers {
   readonly required: number;
 }
 
+class RareState {
+  blockedRequests: Set<Acquisition> | null = null;
+  blocking: Acquisition[] | null = null;
+  violation: LockOrderError | null = null;
+  warnedLongHold = false;
+}
+
 /** The narrow face a lock shows the engine: its class, a label, and who blocks a request. */
 export interface TrackedLock {
   readonly lockClass: LockClass;
@@ -51,16 +58,12 @@ export class Acquisition implements FlowContext {
   grantTime = 0;
   /** async id of the promise whose continuation holds this acquisition (0: none). */
   promiseId = 0;
-  /** Queued requests whose flow holds this acquisition (that flow is blocked on them). */
-  blockedRequests: Set<Acquisition> | null = null;
-  /** While queued: the held acquisitions this request registered itself with. */
-  blocking: Acquisition[] | null = null;
   /** Intrusive list of held acquisitions, for the watchdog. */
   prevHeld: Acquisition | null = null;
   nextHeld: Acquisition | null = null;
-  warnedLongHold = false;
-  /** An order rule this request breaks; thrown unless the wait-for graph finds a real deadlock. */
-  violation: LockOrderError | null = null;
+  /** State only slow paths need, allocated on first use to keep the common record small. */
+  /** @internal */
+  rare: RareState | null = null;
 
   /** Unique in the process; reports name acquisitions by it. */
   readonly id: number;
@@ -73,6 +76,41 @@ export class Acquisition implements FlowContext {
     readonly bundle: object | null,
   ) {
     this.id = state.nextId++;
+  }
+
+  /** Queued requests whose flow holds this acquisition (that flow is blocked on them). */
+  get blockedRequests(): Set<Acquisition> | null {
+    return this.rare === null ? null : this.rare.blockedRequests;
+  }
+
+  set blockedRequests(value: Set<Acquisition> | null) {
+    if (value !== null || this.rare !== null) (this.rare ??= new RareState()).blockedRequests = value;
+  }
+
+  /** While queued: the held acquisitions this request registered itself with. */
+  get blocking(): Acquisition[] | null {
+    return this.rare === null ? null : this.rare.blocking;
+  }
+
+  set blocking(value: Acquisition[] | null) {
+    if (value !== null || this.rare !== null) (this.rare ??= new RareState()).blocking = value;
+  }
+
+  /** An order rule this request breaks; thrown unless the wait-for graph finds a real deadlock. */
+  get violation(): LockOrderError | null {
+    return this.rare === null ? null : this.rare.violation;
+  }
+
+  set violation(value: LockOrderError | null) {
+    if (value !== null || this.rare !== null) (this.rare ??= new RareState()).violation = value;
+  }
+
+  get warnedLongHold(): boolean {
+    return this.rare !== null && this.rare.warnedLongHold;
+  }
+
+  set warnedLongHold(value: boolean) {
+    if (value || this.rare !== null) (this.rare ??= new RareState()).warnedLongHold = value;
   }
 
   /** As a FlowContext: the context of a flow that holds only this acquisition. */

@@ -19,18 +19,18 @@ export function currentContext(): FlowContext | null | undefined {
 
 /** Drops released and cancelled acquisitions, so a flow that locks in a loop stays short. */
 function compact(ctx: FlowContext | null | undefined): FlowContext | null {
-  let allLive = true;
+  let live = 0;
+  let total = 0;
   for (let node = ctx; node; node = node.parent) {
-    if (!isLive(node.acq)) {
-      allLive = false;
-      break;
-    }
+    total++;
+    if (isLive(node.acq)) live++;
   }
-  if (allLive) return ctx ?? null;
-  const live: Acquisition[] = [];
-  for (let node = ctx; node; node = node.parent) if (isLive(node.acq)) live.push(node.acq);
+  if (live === total) return ctx ?? null;
+  if (live === 0) return null;
+  const kept: Acquisition[] = [];
+  for (let node = ctx; node; node = node.parent) if (isLive(node.acq)) kept.push(node.acq);
   let rebuilt: FlowContext | null = null;
-  for (let i = live.length - 1; i >= 0; i--) rebuilt = pushContext(rebuilt, live[i] as Acquisition);
+  for (let i = kept.length - 1; i >= 0; i--) rebuilt = pushContext(rebuilt, kept[i] as Acquisition);
   return rebuilt;
 }
 
@@ -43,23 +43,27 @@ export function extendContext(ctx: FlowContext | null | undefined, carried: Acqu
 }
 
 function init(asyncId: number, type: string, triggerAsyncId: number, resource: object): void {
-  let ctx = (executionAsyncResource() as Carrier)[CONTEXT];
   if (type === 'PROMISE') {
     const tag = state.pendingTag;
     if (tag !== null) {
-      state.pendingTag = null;
-      fileContinuation(asyncId, tag);
       // No code runs "in" the acquisition promise itself: its reactions run in the promises
       // derived from it (the await continuation, .then), which get their context below. Not
       // writing the property saves an allocation per acquisition.
+      state.pendingTag = null;
+      fileContinuation(asyncId, tag);
       return;
-    } else if (triggerAsyncId === state.slotId && state.slotTag !== null) {
+    }
+    let ctx = (executionAsyncResource() as Carrier)[CONTEXT];
+    if (triggerAsyncId === state.slotId && state.slotTag !== null) {
       ctx = extendContext(ctx, state.slotTag);
     } else if (state.continuations.size !== 0) {
       const carried = state.continuations.get(triggerAsyncId);
       if (carried !== undefined) ctx = extendContext(ctx, carried);
     }
+    if (ctx !== undefined) (resource as Carrier)[CONTEXT] = ctx;
+    return;
   }
+  const ctx = (executionAsyncResource() as Carrier)[CONTEXT];
   if (ctx !== undefined) (resource as Carrier)[CONTEXT] = ctx;
 }
 

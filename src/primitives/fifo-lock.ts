@@ -24,6 +24,8 @@ import { Waiter, WaitQueue } from './wait-queue.js';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 type Caller = Function;
 
+const NO_OPTIONS: { readonly timeout: number; readonly signal: undefined } = { timeout: Infinity, signal: undefined };
+
 interface AbortWatch {
   readonly waiters: Set<Waiter>;
   readonly listener: () => void;
@@ -90,7 +92,7 @@ export abstract class FifoLock implements TrackedLock, Releasable {
   /** @internal Acquires for the calling flow; rejects (never throws) on bad input and errors. */
   acquireUnits(mode: AcqMode, weight: number, options: AcquireOptions | undefined, caller: Caller): Promise<Guard> {
     try {
-      const { timeout, signal } = parseAcquireOptions(options, this, caller);
+      const { timeout, signal } = options === undefined && state.config.defaultTimeout === Infinity ? NO_OPTIONS : parseAcquireOptions(options, this, caller);
       if (signal?.aborted) return Promise.reject(signal.reason);
       if (!state.config.checks) {
         if (this.queue.size === 0 && this.fits(mode, weight)) {

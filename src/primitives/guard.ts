@@ -71,8 +71,8 @@ export class LockGuard implements Guard {
 export class CheckedGuard extends Acquisition implements Guard {
   /** @internal Set when granted; null while waiting, suspended (Condition.wait) or released. */
   owner: Releasable | null = null;
-  /** @internal See LockGuard.then. */
-  readonly then: undefined = undefined;
+  /** @internal See LockGuard.then; here on the prototype, to keep the record small. */
+  declare readonly then: undefined;
 
   constructor(lock: TrackedLock & Releasable, mode: AcqMode, weight: number, bundle: object | null) {
     super(lock, mode, weight, bundle);
@@ -107,3 +107,5 @@ export class CheckedGuard extends Acquisition implements Guard {
 export function isLockGuard(value: unknown): value is HeldGuard {
   return value instanceof LockGuard || value instanceof CheckedGuard;
 }
+
+Object.defineProperty(CheckedGuard.prototype, 'then', { value: undefined, writable: false, enumerable: false });
