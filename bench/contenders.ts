@@ -7,7 +7,7 @@
 /** deadbolt's public API, typed from the sources; at run time the worker loads the built dist/index.js. */
 type Deadbolt = typeof import('../src/index.js');
 
-export const CONTENDER_IDS = ['deadbolt-fast', 'deadbolt-checked', 'async-mutex', 'async-mutex-sem', 'async-lock', 'await-lock', 'floor'] as const;
+export const CONTENDER_IDS = ['deadbolt-fast', 'deadbolt-checked', 'async-mutex', 'async-mutex-sem', 'async-lock', 'await-lock', 'floor', 'floor-hooked'] as const;
 export type ContenderId = (typeof CONTENDER_IDS)[number];
 
 export const SCENARIOS = ['uncontended', 'contended'] as const;
@@ -30,6 +30,7 @@ export const CONTENDERS: readonly ContenderInfo[] = [
   { id: 'async-lock', label: 'async-lock', checks: 'off', uncontendedOp: "await lock.acquire('k', () => undefined);" },
   { id: 'await-lock', label: 'await-lock', checks: 'off', uncontendedOp: 'await l.acquireAsync(); l.release();' },
   { id: 'floor', label: 'floor (bare `await null`)', checks: 'off', uncontendedOp: 'await null;' },
+  { id: 'floor-hooked', label: 'floor, checked-mode hook on', checks: 'on', uncontendedOp: 'await null; (deadbolt loaded in checked mode)' },
 ];
 
 export interface Subject {
@@ -226,6 +227,15 @@ function floor(): Subject {
   };
 }
 
+/**
+ * The floor in a process where deadbolt runs in checked mode: the same loops, no lock. It shows
+ * what the flow-tracking hook alone costs every promise, apart from deadbolt's own work.
+ */
+async function floorHooked(distUrl: string): Promise<Subject> {
+  const { getConfig } = (await import(distUrl)) as Deadbolt;
+  return { ...floor(), mode: () => (getConfig().checks ? 'checked' : 'fast') };
+}
+
 export async function loadSubject(id: ContenderId, distUrl: string): Promise<Subject> {
   switch (id) {
     case 'deadbolt-fast':
@@ -241,5 +251,7 @@ export async function loadSubject(id: ContenderId, distUrl: string): Promise<Sub
       return awaitLock();
     case 'floor':
       return floor();
+    case 'floor-hooked':
+      return floorHooked(distUrl);
   }
 }

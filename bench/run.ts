@@ -113,7 +113,7 @@ function runJob(workerPath: string, info: ContenderInfo, scenario: Scenario): Pr
 }
 
 function checkSanity(info: ContenderInfo, result: WorkerResult): void {
-  const expectedMode = info.id === 'deadbolt-fast' ? 'fast' : info.id === 'deadbolt-checked' ? 'checked' : 'n/a';
+  const expectedMode = info.id === 'deadbolt-fast' ? 'fast' : info.id === 'deadbolt-checked' || info.id === 'floor-hooked' ? 'checked' : 'n/a';
   if (result.mode !== expectedMode) throw new Error(`${info.id}: expected mode ${expectedMode}, the worker reports ${result.mode}`);
   if (result.env !== info.checks) throw new Error(`${info.id}: DEADBOLT_CHECKS is ${String(result.env)}, expected ${info.checks}`);
   if (result.exclusionViolations !== 0) throw new Error(`${info.id}: ${result.exclusionViolations} mutual-exclusion violations`);
@@ -273,9 +273,18 @@ async function main(): Promise<void> {
   });
   const criteriaTable = table(['Criterion', 'Measured (medians)', 'Result', 'Held in rounds'], criteriaRows, ['l', 'l', 'l', 'r']);
 
+  // ---- where checked mode's cost goes (uncontended, ns per op)
+  const ns = (id: ContenderId): number => 1e9 / med(id, 'uncontended');
+  const hookNs = ns('floor-hooked') - ns('floor');
+  const libraryNs = ns('deadbolt-checked') - ns('deadbolt-fast') - hookNs;
+  const breakdown = `Uncontended, per op: fast mode ${ns('deadbolt-fast').toFixed(0)} ns; checked mode ${ns('deadbolt-checked').toFixed(0)} ns. The floor loop costs ${ns('floor').toFixed(0)} ns bare and ${ns(
+    'floor-hooked',
+  ).toFixed(0)} ns with checked mode's async_hooks hook installed, so the hook alone (Node's async-id bookkeeping and deadbolt's context propagation, for the awaited promise and the throwaway promise V8 creates per await once promise hooks are on) adds ~${hookNs.toFixed(0)} ns to an op that awaits one promise, as one acquire+release does. That leaves ~${libraryNs.toFixed(0)} ns per op for deadbolt's own checked-mode work beyond fast mode's (the acquisition record, order checks, the held list, the flow context, and the garbage they make).`;
+
   // ---- console
   for (const scenario of SCENARIOS) console.log(`\n${scenarioTitles[scenario]}\n${consoleTable(tables[scenario])}`);
   console.log(`\nCriteria\n${consoleTable(criteriaTable).replaceAll('**', '')}`);
+  console.log(`\n${breakdown}`);
   console.log(`\nTotal runtime: ${fmtSeconds(totalMs)}; 1-minute load average before each process: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (${cores} cores)`);
 
   // ---- RESULTS.md
@@ -319,13 +328,17 @@ Evaluated on the medians above; "Held in rounds" evaluates the same criterion on
 
 ${criteriaTable}
 
+### Where checked mode's cost goes
+
+${breakdown}
+
 ## What is measured
 
 ${contenderList}
 
 Contended, each op is the same call sequence with \`await null\` inside the critical section, so that the flows really interleave and nearly every acquisition queues. The floor contended is the same ${FLOWS} flows doing \`await null\` with no lock: the unlocked cost of the workload.
 
-- Each (contender, scenario) runs in a fresh \`node --expose-gc\` process with DEADBOLT_CHECKS set (on only for deadbolt checked, so no other process has deadbolt's async_hooks hook; peer and floor processes never load deadbolt at all). Garbage is collected and the event loop turns between samples, outside timed code.
+- Each (contender, scenario) runs in a fresh \`node --expose-gc\` process with DEADBOLT_CHECKS set (on only for deadbolt checked and the hooked floor, so no other process has deadbolt's async_hooks hook; peer and bare-floor processes never load deadbolt at all). Garbage is collected and the event loop turns between samples, outside timed code.
 - deadbolt is imported from the built \`dist/index.js\`. The worker (bench/worker.ts, bench/contenders.ts) is transpiled with TypeScript and run by plain node, not tsx: tsx turns on source maps, which makes every captured stack dearer (checked mode captures one for each queued request).
 - Mutual exclusion is checked (untimed) in every lock process after its samples; a violation aborts the run.
 - deadbolt runs with its default configuration. ${
