@@ -22,7 +22,13 @@ export interface Releasable {
 /** @internal What a lock needs of the guards it hands out, in either mode. */
 export type HeldGuard = LockGuard | CheckedGuard;
 
-/** The guard of fast mode: no engine record. */
+/**
+ * The guard of fast mode: no engine record.
+ *
+ * LockGuard and CheckedGuard spell out the same four guard methods on purpose. Sharing them
+ * through a mixin adds a class level, which made an uncontended acquisition ~15% slower in fast
+ * mode and ~10% in checked mode (bench worker), and these objects are the hottest path.
+ */
 export class LockGuard implements Guard {
   /** @internal */
   owner: Releasable | null;
@@ -104,8 +110,18 @@ export class CheckedGuard extends Acquisition implements Guard {
   }
 }
 
+Object.defineProperty(CheckedGuard.prototype, 'then', { value: undefined, writable: false, enumerable: false });
+
 export function isLockGuard(value: unknown): value is HeldGuard {
   return value instanceof LockGuard || value instanceof CheckedGuard;
 }
 
-Object.defineProperty(CheckedGuard.prototype, 'then', { value: undefined, writable: false, enumerable: false });
+/** Runs `fn` once `acquired` resolves, and releases the guard however `fn` ends. */
+export async function runHolding<T>(acquired: Promise<Guard>, fn: () => T | PromiseLike<T>): Promise<T> {
+  const guard = await acquired;
+  try {
+    return await fn();
+  } finally {
+    guard.release();
+  }
+}

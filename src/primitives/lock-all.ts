@@ -4,7 +4,7 @@ import { LockTimeoutError } from '../discipline/errors.js';
 import { currentContext, tagNextPromise } from '../discipline/flow.js';
 import { state } from '../discipline/state.js';
 import { FifoLock } from './fifo-lock.js';
-import { CheckedGuard, type Guard } from './guard.js';
+import { CheckedGuard, runHolding, type Guard } from './guard.js';
 import type { LockSpec } from './lock-spec.js';
 import { parseAcquireOptions, type AcquireOptions } from './options.js';
 import { RwLock } from './rwlock.js';
@@ -87,13 +87,8 @@ export function lockAll(locks: Iterable<Lockable>, options?: AcquireOptions): Pr
 }
 
 /** Runs `fn` holding every lock in `locks` (see `lockAll`) and returns its result. */
-export async function runAll<T>(locks: Iterable<Lockable>, fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
-  const guard = await acquireAll(locks, options, runAll);
-  try {
-    return await fn();
-  } finally {
-    guard.release();
-  }
+export function runAll<T>(locks: Iterable<Lockable>, fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
+  return runHolding(acquireAll(locks, options, runAll), fn);
 }
 
 function acquireAll(locks: Iterable<Lockable>, options: AcquireOptions | undefined, caller: Caller): Promise<Guard> {

@@ -1,7 +1,7 @@
 import type { LockOptions } from '../discipline/lock-class.js';
 import { state } from '../discipline/state.js';
 import { FifoLock } from './fifo-lock.js';
-import { LockGuard, type Guard } from './guard.js';
+import { LockGuard, runHolding, type Guard } from './guard.js';
 import type { AcquireOptions } from './options.js';
 
 /**
@@ -43,13 +43,8 @@ export class Mutex extends FifoLock {
   }
 
   /** Runs `fn` holding the lock and returns its result; the lock is released even if `fn` throws. */
-  async run<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
-    const guard = await this.acquireUnits('exclusive', 1, options, Mutex.prototype.run);
-    try {
-      return await fn();
-    } finally {
-      guard.release();
-    }
+  run<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
+    return runHolding(this.acquireUnits('exclusive', 1, options, Mutex.prototype.run), fn);
   }
 
   /** True while some flow holds the lock. */

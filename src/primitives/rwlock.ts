@@ -1,6 +1,6 @@
 import type { LockOptions } from '../discipline/lock-class.js';
 import { FifoLock } from './fifo-lock.js';
-import type { Guard } from './guard.js';
+import { runHolding, type Guard } from './guard.js';
 import type { LockSpec } from './lock-spec.js';
 import type { AcquireOptions } from './options.js';
 
@@ -46,23 +46,13 @@ export class RwLock extends FifoLock {
   }
 
   /** Runs `fn` under a read hold and returns its result. */
-  async runRead<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
-    const guard = await this.acquireUnits('shared', 1, options, RwLock.prototype.runRead);
-    try {
-      return await fn();
-    } finally {
-      guard.release();
-    }
+  runRead<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
+    return runHolding(this.acquireUnits('shared', 1, options, RwLock.prototype.runRead), fn);
   }
 
   /** Runs `fn` under the write hold and returns its result. */
-  async runWrite<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
-    const guard = await this.acquireUnits('exclusive', 1, options, RwLock.prototype.runWrite);
-    try {
-      return await fn();
-    } finally {
-      guard.release();
-    }
+  runWrite<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
+    return runHolding(this.acquireUnits('exclusive', 1, options, RwLock.prototype.runWrite), fn);
   }
 
   /** This lock in read mode, for `lockAll`. */

@@ -1,6 +1,6 @@
 import type { LockOptions } from '../discipline/lock-class.js';
 import { FifoLock } from './fifo-lock.js';
-import type { Guard } from './guard.js';
+import { runHolding, type Guard } from './guard.js';
 import type { LockSpec } from './lock-spec.js';
 import type { AcquireOptions } from './options.js';
 
@@ -42,13 +42,12 @@ export class Semaphore extends FifoLock {
   }
 
   /** Runs `fn` holding `weight` permits and returns its result. */
-  async run<T>(fn: () => T | PromiseLike<T>, options?: SemaphoreRunOptions): Promise<T> {
-    const weight = this.checkWeight(options?.weight ?? 1, 'run');
-    const guard = await this.acquireUnits('shared', weight, options, Semaphore.prototype.run);
+  run<T>(fn: () => T | PromiseLike<T>, options?: SemaphoreRunOptions): Promise<T> {
     try {
-      return await fn();
-    } finally {
-      guard.release();
+      const weight = this.checkWeight(options?.weight ?? 1, 'run');
+      return runHolding(this.acquireUnits('shared', weight, options, Semaphore.prototype.run), fn);
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
