@@ -43,7 +43,7 @@ function stacksFromEnv(env: NodeJS.ProcessEnv): StackPolicy {
 }
 
 export function initialConfig(env: NodeJS.ProcessEnv = process.env): DeadboltConfig {
-  return {
+  return Object.freeze({
     checks: checksFromEnv(env),
     onPotentialDeadlock: 'throw',
     holdWarnMs: 10_000,
@@ -51,7 +51,7 @@ export function initialConfig(env: NodeJS.ProcessEnv = process.env): DeadboltCon
     defaultTimeout: Infinity,
     stacks: stacksFromEnv(env),
     warnings: true,
-  };
+  });
 }
 
 function nonNegative(name: string, value: unknown, allowInfinity: boolean): number {
@@ -93,5 +93,5 @@ export function mergeConfig(current: DeadboltConfig, options: DeadboltOptions): 
     if (typeof options.warnings !== 'boolean') throw new TypeError(`configure(): warnings must be a boolean, got ${String(options.warnings)}`);
     next.warnings = options.warnings;
   }
-  return next;
+  return Object.freeze(next);
 }

@@ -42,7 +42,12 @@ export function configure(options: DeadboltOptions): DeadboltConfig {
   return state.config;
 }
 
-/** The configuration in force. */
+/**
+ * The configuration in force (a frozen snapshot: change it with `configure`).
+ *
+ * @example
+ * if (getConfig().checks) console.log('deadbolt checked mode is on');
+ */
 export function getConfig(): DeadboltConfig {
   return state.config;
 }

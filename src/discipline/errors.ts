@@ -39,6 +39,11 @@ function brandCheck(value: unknown, code: string | null): boolean {
 /**
  * Base class of deadbolt's errors. Every error has a stable `code` and a `report` a person can
  * act on. `instanceof` works across copies of the package (ESM and CJS builds) through the code.
+ *
+ * @example
+ * try { await work(); } catch (error) {
+ *   if (error instanceof DeadboltError) log.error({ code: error.code }, error.report);
+ * }
  */
 export abstract class DeadboltError extends Error {
   abstract readonly code: string;
@@ -60,6 +65,12 @@ export abstract class DeadboltError extends Error {
  * An actual deadlock: the request would wait on a cycle in the wait-for graph (a flow waiting
  * for a lock it holds is a cycle of one). The requesting flow is the victim; the other flows on
  * the cycle keep waiting and go on once the victim releases what it holds.
+ *
+ * @example
+ * try { await transfer(a, b); } catch (error) {
+ *   if (error instanceof DeadlockError) return retryLater(); // this flow was the victim
+ *   throw error;
+ * }
  */
 export class DeadlockError extends DeadboltError {
   readonly code = 'ERR_DEADLOCK' as const;
@@ -85,6 +96,11 @@ export type LockOrderKind = 'rank' | 'same-class' | 'recursive' | 'order-cycle' 
  * A potential deadlock: an order that could deadlock even though it did not this time. A rank
  * violation, two locks of one class nested outside `lockAll`, a recursive acquisition, a new
  * order edge that closes a cycle in the learned graph, or a condition wait while holding a lock.
+ * It is thrown before any waiting: it is a bug in the program's lock order, not a runtime state.
+ *
+ * @example
+ * // kind: 'rank' | 'same-class' | 'recursive' | 'order-cycle' | 'condition-wait'
+ * if (error instanceof LockOrderError) console.error(error.kind, error.report);
  */
 export class LockOrderError extends DeadboltError {
   readonly code = 'ERR_LOCK_ORDER' as const;
@@ -109,7 +125,16 @@ export class LockOrderError extends DeadboltError {
   }
 }
 
-/** A wait that ran past its timeout. The waiter was removed from the queue. */
+/**
+ * A wait that ran past its timeout. The waiter was removed from the queue; the report names the
+ * holders (in checked mode) and how many others wait.
+ *
+ * @example
+ * await mutex.lock({ timeout: 1_000 }).catch((error) => {
+ *   if (error instanceof LockTimeoutError) metrics.increment('lock.timeout');
+ *   throw error;
+ * });
+ */
 export class LockTimeoutError extends DeadboltError {
   readonly code = 'ERR_LOCK_TIMEOUT' as const;
   override readonly name = 'LockTimeoutError';

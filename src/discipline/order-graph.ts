@@ -87,7 +87,13 @@ export function lockGraph(): LockGraph {
   };
 }
 
-/** Forgets every learned edge (classes stay, since live locks refer to them). For tests. */
+/**
+ * Forgets every learned edge (classes stay, since live locks refer to them). For tests that must
+ * not see the orders an earlier test taught.
+ *
+ * @example
+ * beforeEach(() => resetLockGraph());
+ */
 export function resetLockGraph(): void {
   for (const cls of state.classes) cls.after.clear();
   state.warnedEdges.clear();

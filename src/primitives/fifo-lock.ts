@@ -76,7 +76,9 @@ export abstract class FifoLock implements TrackedLock, Releasable {
 
   /** For reports: `Mutex "coffer"`, or the construction site for an unnamed lock. */
   get label(): string {
-    return this.name !== undefined ? `${this.kind} "${this.name}"` : `${this.kind} ${this.lockClass.name}`;
+    if (this.name !== undefined) return `${this.kind} "${this.name}"`;
+    // Naming an unnamed fast-mode lock must not register a class: the registry keeps classes.
+    return this.#class !== null ? `${this.kind} ${this.#class.name}` : `${this.kind} #${this.instanceId}`;
   }
 
   /** @internal */

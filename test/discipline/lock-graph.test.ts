@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { lockGraph, LockOrderError, Mutex, resetLockGraph } from '../../src/index.js';
-import { checkedMode, rejectionOf, uniqueName } from '../support/helpers.js';
+import { configure, lockGraph, LockOrderError, LockTimeoutError, Mutex, resetLockGraph } from '../../src/index.js';
+import { checkedMode, fastMode, rejectionOf, uniqueName } from '../support/helpers.js';
 
 describe('lockGraph and resetLockGraph', () => {
   beforeEach(checkedMode);
@@ -72,5 +72,20 @@ describe('lockGraph and resetLockGraph', () => {
     for (const edge of error.cycle) assert.match(edge.stack, /lock-graph\.test\.ts/);
     assert.match(error.report, /first seen at/);
     assert.match(error.requested.stack ?? '', /lock-graph\.test\.ts/);
+  });
+
+  it('unnamed locks used in fast mode register no class (the registry keeps classes forever)', async () => {
+    fastMode();
+    const before = lockGraph().classes.length;
+    for (let i = 0; i < 200; i++) {
+      const mutex = new Mutex();
+      const guard = await mutex.lock();
+      const error = await rejectionOf(mutex.lock({ timeout: 0 }));
+      assert.ok(error instanceof LockTimeoutError);
+      assert.match(error.message, /Mutex #\d+/);
+      guard.release();
+    }
+    assert.equal(lockGraph().classes.length, before);
+    configure({ checks: true });
   });
 });
