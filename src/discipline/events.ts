@@ -2,8 +2,13 @@ import { channel } from 'node:diagnostics_channel';
 import { state } from './state.js';
 
 /**
- * diagnostics_channel names deadbolt publishes on. Subscribe with
- * `diagnostics_channel.subscribe(channels.deadlock, (message) => ...)`.
+ * diagnostics_channel names deadbolt publishes on. Messages are published only when someone
+ * subscribes, and subscribers run after deadbolt's own state is consistent.
+ *
+ * @example
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe(channels.deadlock, ({ error }) => log.error(error.report));
+ * subscribe(channels.longHold, ({ lock, heldMs }) => metrics.gauge(`lock.${lock}`, heldMs));
  */
 export const channels = {
   /** `{ error: DeadlockError }` */

@@ -86,7 +86,13 @@ export function lockAll(locks: Iterable<Lockable>, options?: AcquireOptions): Pr
   return acquireAll(locks, options, lockAll);
 }
 
-/** Runs `fn` holding every lock in `locks` (see `lockAll`) and returns its result. */
+/**
+ * Runs `fn` holding every lock in `locks` (see `lockAll`) and returns its result; the locks are
+ * released however `fn` ends.
+ *
+ * @example
+ * await runAll([coffer, registry.writer], () => rekeyAll(), { timeout: 2_000 });
+ */
 export function runAll<T>(locks: Iterable<Lockable>, fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
   return runHolding(acquireAll(locks, options, runAll), fn);
 }
