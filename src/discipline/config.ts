@@ -3,9 +3,11 @@ export type PotentialDeadlockAction = 'throw' | 'warn';
 
 /**
  * When acquisition stacks are captured. Capturing a stack costs about 1 µs, several times an
- * uncontended acquisition, so by default only the slow paths pay for it: a request that has to
- * queue, an order edge seen for the first time, and every error. `'always'` records the site of
- * every acquisition, for debugging sessions where reports must name every holder's call site.
+ * uncontended acquisition, so by default (`'contended'`) only the slow paths pay for it: a request
+ * that has to queue while its flow holds locks, an order edge seen for the first time, and every
+ * error. Once a report has to name a holder whose site was not recorded, the sites of that lock
+ * class are recorded from then on, so the next report names them. `'always'` records the site of
+ * every acquisition from the start.
  */
 export type StackPolicy = 'contended' | 'always';
 

@@ -113,9 +113,9 @@ function firstFrame(constructedBy: Function): string {
  * several others costs one lookup per held lock, and a flow holding nothing checks nothing.
  */
 export function request(acq: Acquisition, ctx: FlowContext | null | undefined, caller: Caller): void {
-  if (state.config.stacks === 'always') acq.site = captureStack(caller);
   const { lock, bundle } = acq;
   const cls = lock.lockClass;
+  if (cls.recordSites || state.config.stacks === 'always') acq.site = captureStack(caller);
   for (let node = ctx; node; node = node.parent) {
     const held = node.acq;
     if (held.state !== AcqState.Held) continue;
@@ -136,7 +136,7 @@ export function request(acq: Acquisition, ctx: FlowContext | null | undefined, c
 
 /** A try-lock never waits, so it is exempt from ordering and teaches no edge. */
 export function tryRequest(acq: Acquisition, caller: Caller): void {
-  if (state.config.stacks === 'always') acq.site = captureStack(caller);
+  if (acq.lock.lockClass.recordSites || state.config.stacks === 'always') acq.site = captureStack(caller);
 }
 
 function learnEdge(held: Acquisition, acq: Acquisition, caller: Caller): LockOrderError | null {

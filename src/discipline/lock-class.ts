@@ -5,6 +5,11 @@
 export class LockClass {
   /** Learned order edges `this -> other`, each with the stack where it was first seen. */
   readonly after = new Map<LockClass, OrderEdge>();
+  /**
+   * Record the site of every acquisition of this class. Set once a report had to name a holder
+   * of the class whose site was not recorded, so that the next report can (see StackPolicy).
+   */
+  recordSites = false;
 
   constructor(
     readonly id: number,

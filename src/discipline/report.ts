@@ -3,7 +3,19 @@ import type { CycleStep, LockRef } from './errors.js';
 import { indentStack } from './stack.js';
 import type { WaitStep } from './wait-for.js';
 
-const NO_STACK = '(uncontended, so the site was not recorded; DEADBOLT_STACKS=always records it)';
+const NO_STACK = '(site not recorded: the request was not contended; DEADBOLT_STACKS=always records every site)';
+
+/**
+ * A holder's site, or a note that it was not recorded. A report that cannot name where a lock
+ * of some class was acquired turns site recording on for that class, so the next one can.
+ */
+function holderSite(acq: Acquisition, indent: string): string {
+  if (acq.stack !== undefined && acq.stack !== '') return indentStack(acq.stack, indent, NO_STACK);
+  const cls = acq.lockClass;
+  if (cls.recordSites) return `${indent}${NO_STACK}`;
+  cls.recordSites = true;
+  return `${indent}(site not recorded: it was not contended; from now on deadbolt records where "${cls.name}" is acquired)`;
+}
 
 export function lockRef(acq: Acquisition): LockRef {
   const cls = acq.lockClass;
@@ -23,7 +35,7 @@ export function describe(acq: Acquisition): string {
 }
 
 export function describeWithStack(acq: Acquisition, indent: string, verb: string): string {
-  return `${indent}${describe(acq)}, ${verb} at:\n${indentStack(acq.stack, `${indent}    `, NO_STACK)}`;
+  return `${indent}${describe(acq)}, ${verb} at:\n${holderSite(acq, `${indent}    `)}`;
 }
 
 export function heldSection(title: string, held: readonly Acquisition[], indent = '  '): string {

@@ -131,3 +131,26 @@ describe('diagnostics (checked mode)', () => {
     assert.ok(warnings.some((warning) => (warning as Error & { code?: string }).code === 'DEADBOLT_LOCK_ORDER' && warning.message.includes(b.name as string)));
   });
 });
+
+describe('where locks were acquired (checked mode, default stack policy)', () => {
+  beforeEach(checkedMode);
+  afterEach(() => configure({ holdWarnMs: 10_000 }));
+
+  it('a report that cannot name a holder site turns site recording on for that class', async () => {
+    configure({ holdWarnMs: 30 });
+    const events = collect(channels.longHold);
+    const mutex = new Mutex({ name: uniqueName('adaptive-sites') });
+    const first = await mutex.lock();
+    await sleep(120);
+    first.release();
+    const second = await mutex.lock();
+    await sleep(120);
+    second.release();
+    events.stop();
+    const mine = events.messages.filter((message) => message.lock === mutex.label);
+    assert.equal(mine.length, 2);
+    assert.match(mine[0]?.report as string, /from now on deadbolt records where "adaptive-sites-\d+" is acquired/);
+    assert.doesNotMatch(mine[0]?.report as string, /diagnostics\.test\.ts/);
+    assert.match(mine[1]?.report as string, /diagnostics\.test\.ts:\d+/, 'the second report names the site');
+  });
+});
