@@ -5,7 +5,7 @@ import { channels, publish, warn } from './events.js';
 import { disableFlowTracking, enableFlowTracking, forgetContinuation } from './flow.js';
 import { LockClass, type LockOptions } from './lock-class.js';
 import { addOrderEdge, edgeRef, findOrderPath } from './order-graph.js';
-import { cycleData, deadlockReport, describe, describeWithStack, heldSection, lockRef, timeoutReport } from './report.js';
+import { cycleData, deadlockReport, describe, describeWithStack, lockRef, timeoutReport } from './report.js';
 import { captureStack, indentStack } from './stack.js';
 import { state } from './state.js';
 import { findWaitCycle } from './wait-for.js';
@@ -50,10 +50,6 @@ export function configure(options: DeadboltOptions): DeadboltConfig {
  */
 export function getConfig(): DeadboltConfig {
   return state.config;
-}
-
-export function checksOn(): boolean {
-  return state.config.checks;
 }
 
 /** The class of a new lock: by name, else by construction site (checked mode), else none yet. */
@@ -292,4 +288,3 @@ export function timeoutError(acq: Acquisition | null, label: string, timeout: nu
   return error;
 }
 
-export { heldSection };

@@ -1,5 +1,5 @@
 import { AsyncResource, createHook, executionAsyncResource } from 'node:async_hooks';
-import { AcqState, isLive, pushContext, type Acquisition, type FlowContext } from './acquisition.js';
+import { isLive, pushContext, type Acquisition, type FlowContext } from './acquisition.js';
 import { CONTEXT, state } from './state.js';
 
 /**
@@ -140,9 +140,4 @@ export function detached<T>(fn: () => T): T {
   const resource = new AsyncResource('deadbolt.detached');
   (resource as unknown as Carrier)[CONTEXT] = null;
   return resource.runInAsyncScope(fn);
-}
-
-/** True while the acquisition counts as held by a flow that carries it. */
-export function isHeld(acq: Acquisition): boolean {
-  return acq.state === AcqState.Held;
 }

@@ -24,7 +24,6 @@ export interface EngineState {
   hook: AsyncHook | null;
   /** Held acquisitions, newest first (intrusive list through Acquisition.prevHeld/nextHeld). */
   heldHead: Acquisition | null;
-  heldCount: number;
   /** Watchdog clock: ticks and coarse time, advanced by an unref'd interval. */
   tick: number;
   now: number;
@@ -53,7 +52,6 @@ function createState(): EngineState {
     slotTag: null,
     hook: null,
     heldHead: null,
-    heldCount: 0,
     tick: 0,
     now: Date.now(),
     watchdog: null,

@@ -18,7 +18,6 @@ export function heldListAdd(acq: Acquisition): void {
   acq.nextHeld = state.heldHead;
   if (state.heldHead !== null) state.heldHead.prevHeld = acq;
   state.heldHead = acq;
-  state.heldCount++;
 }
 
 export function heldListRemove(acq: Acquisition): void {
@@ -27,7 +26,6 @@ export function heldListRemove(acq: Acquisition): void {
   else return;
   if (acq.nextHeld !== null) acq.nextHeld.prevHeld = acq.prevHeld;
   acq.prevHeld = acq.nextHeld = null;
-  state.heldCount--;
   if (acq.grantTick === state.tick && state.config.loopBlockWarnMs > 0) noteSameTickRelease(acq);
 }
 
