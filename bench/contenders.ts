@@ -7,7 +7,7 @@
 /** deadbolt's public API, typed from the sources; at run time the worker loads the built dist/index.js. */
 type Deadbolt = typeof import('../src/index.js');
 
-export const CONTENDER_IDS = ['deadbolt-fast', 'deadbolt-checked', 'async-mutex', 'async-mutex-sem', 'async-lock', 'await-lock', 'floor', 'floor-hooked'] as const;
+export const CONTENDER_IDS = ['deadbolt-fast', 'deadbolt-checked', 'async-mutex', 'async-mutex-sem', 'async-lock', 'await-lock', 'floor', 'floor-object', 'floor-hooked'] as const;
 export type ContenderId = (typeof CONTENDER_IDS)[number];
 
 export const SCENARIOS = ['uncontended', 'contended'] as const;
@@ -30,6 +30,7 @@ export const CONTENDERS: readonly ContenderInfo[] = [
   { id: 'async-lock', label: 'async-lock', checks: 'off', uncontendedOp: "await lock.acquire('k', () => undefined);" },
   { id: 'await-lock', label: 'await-lock', checks: 'off', uncontendedOp: 'await l.acquireAsync(); l.release();' },
   { id: 'floor', label: 'floor (bare `await null`)', checks: 'off', uncontendedOp: 'await null;' },
+  { id: 'floor-object', label: 'floor, resolving an object', checks: 'off', uncontendedOp: 'await Promise.resolve(guardLike); (one preallocated object, no lock)' },
   { id: 'floor-hooked', label: 'floor, checked-mode hook on', checks: 'on', uncontendedOp: 'await null; (deadbolt loaded in checked mode)' },
 ];
 
@@ -228,6 +229,32 @@ function floor(): Subject {
 }
 
 /**
+ * The floor of any lock whose acquire resolves with an object (a guard), as deadbolt's does:
+ * `await Promise.resolve(obj)` with one preallocated object, no allocation, no lock. V8 looks up
+ * `then` on every object a promise resolves with (it skips the lookup only for promises,
+ * primitives and iterator results), which await-lock avoids by resolving with `undefined`.
+ */
+function floorObject(): Subject {
+  const guardLike = { then: undefined, release(): void {} };
+  return {
+    ...floor(),
+    async uncontended(n) {
+      for (let i = 0; i < n; i++) {
+        await Promise.resolve(guardLike);
+      }
+    },
+    async contended(flows, ops) {
+      await all(flows, async () => {
+        for (let i = 0; i < ops; i++) {
+          await Promise.resolve(guardLike);
+          await null;
+        }
+      });
+    },
+  };
+}
+
+/**
  * The floor in a process where deadbolt runs in checked mode: the same loops, no lock. It shows
  * what the flow-tracking hook alone costs every promise, apart from deadbolt's own work.
  */
@@ -251,6 +278,8 @@ export async function loadSubject(id: ContenderId, distUrl: string): Promise<Sub
       return awaitLock();
     case 'floor':
       return floor();
+    case 'floor-object':
+      return floorObject();
     case 'floor-hooked':
       return floorHooked(distUrl);
   }

@@ -248,7 +248,7 @@ async function main(): Promise<void> {
   const criteria: { name: string; measured: string; test: (r: number | null) => boolean }[] = [
     {
       name: '(i) deadbolt fast uncontended >= await-lock uncontended',
-      measured: `${fmtOps(fastU)} vs ${fmtOps(med('await-lock', 'uncontended'))} ops/s (${fmtRatio(fastU / med('await-lock', 'uncontended'))})`,
+      measured: `${fmtOps(fastU)} vs ${fmtOps(med('await-lock', 'uncontended'))} ops/s (${fmtRatio(fastU / med('await-lock', 'uncontended'))}); resolving a bare object reaches ${fmtRatio(med('floor-object', 'uncontended') / med('await-lock', 'uncontended'))}`,
       test: (r) => (r === null ? fastU : roundMed('deadbolt-fast', 'uncontended', r)) >= (r === null ? med('await-lock', 'uncontended') : roundMed('await-lock', 'uncontended', r)),
     },
     {
@@ -277,6 +277,9 @@ async function main(): Promise<void> {
   const ns = (id: ContenderId): number => 1e9 / med(id, 'uncontended');
   const hookNs = ns('floor-hooked') - ns('floor');
   const libraryNs = ns('deadbolt-checked') - ns('deadbolt-fast') - hookNs;
+  const objectFloor = `Criterion (i) asks a lock that resolves each acquisition with a guard object to match one that resolves with \`undefined\`. The "floor, resolving an object" row is \`await Promise.resolve(obj)\` with one preallocated object and no lock at all: ${fmtRatio(
+    med('floor-object', 'uncontended') / med('await-lock', 'uncontended'),
+  )} of await-lock in this run, against deadbolt fast's ${fmtRatio(fastU / med('await-lock', 'uncontended'))}. V8 looks up \`then\` on any object a promise resolves with; it skips that only for promises, primitives and iterator results.`;
   const breakdown = `Uncontended, per op: fast mode ${ns('deadbolt-fast').toFixed(0)} ns; checked mode ${ns('deadbolt-checked').toFixed(0)} ns. The floor loop costs ${ns('floor').toFixed(0)} ns bare and ${ns(
     'floor-hooked',
   ).toFixed(0)} ns with checked mode's async_hooks hook installed, so the hook alone (Node's async-id bookkeeping and deadbolt's context propagation, for the awaited promise and the throwaway promise V8 creates per await once promise hooks are on) adds ~${hookNs.toFixed(0)} ns to an op that awaits one promise, as one acquire+release does. That leaves ~${libraryNs.toFixed(0)} ns per op for deadbolt's own checked-mode work beyond fast mode's (the acquisition record, order checks, the held list, the flow context, and the garbage they make).`;
@@ -284,7 +287,7 @@ async function main(): Promise<void> {
   // ---- console
   for (const scenario of SCENARIOS) console.log(`\n${scenarioTitles[scenario]}\n${consoleTable(tables[scenario])}`);
   console.log(`\nCriteria\n${consoleTable(criteriaTable).replaceAll('**', '')}`);
-  console.log(`\n${breakdown}`);
+  console.log(`\n${objectFloor}\n\n${breakdown}`);
   console.log(`\nTotal runtime: ${fmtSeconds(totalMs)}; 1-minute load average before each process: median ${median(loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (${cores} cores)`);
 
   // ---- RESULTS.md
@@ -327,6 +330,10 @@ Columns: "vs await-lock" and "vs floor" are this contender's ops/s divided by th
 Evaluated on the medians above; "Held in rounds" evaluates the same criterion on each round's own medians, to show whether a verdict is robust to the noise or a coin toss.
 
 ${criteriaTable}
+
+### Why (i) is out of reach for a guard-returning lock
+
+${objectFloor}
 
 ### Where checked mode's cost goes
 

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     await settle();
   }
 
-  const exclusionViolations = id === 'floor' || id === 'floor-hooked' ? 0 : await checkExclusion(subject);
+  const exclusionViolations = id.startsWith('floor') ? 0 : await checkExclusion(subject);
   const result: WorkerResult = {
     contender: id,
     scenario: scenario as Scenario,
