@@ -61,7 +61,7 @@ export class Acquisition implements FlowContext {
   /** Intrusive list of held acquisitions, for the watchdog. */
   prevHeld: Acquisition | null = null;
   nextHeld: Acquisition | null = null;
-  /** State only slow paths need, allocated on first use to keep the common record small. */
+  /** State only slow paths need, allocated on first write to keep the common record small. */
   /** @internal */
   rare: RareState | null = null;
 
@@ -84,7 +84,7 @@ export class Acquisition implements FlowContext {
   }
 
   set blockedRequests(value: Set<Acquisition> | null) {
-    if (value !== null || this.rare !== null) (this.rare ??= new RareState()).blockedRequests = value;
+    (this.rare ??= new RareState()).blockedRequests = value;
   }
 
   /** While queued: the held acquisitions this request registered itself with. */
@@ -93,7 +93,7 @@ export class Acquisition implements FlowContext {
   }
 
   set blocking(value: Acquisition[] | null) {
-    if (value !== null || this.rare !== null) (this.rare ??= new RareState()).blocking = value;
+    (this.rare ??= new RareState()).blocking = value;
   }
 
   /** An order rule this request breaks; thrown unless the wait-for graph finds a real deadlock. */
@@ -102,7 +102,7 @@ export class Acquisition implements FlowContext {
   }
 
   set violation(value: LockOrderError | null) {
-    if (value !== null || this.rare !== null) (this.rare ??= new RareState()).violation = value;
+    (this.rare ??= new RareState()).violation = value;
   }
 
   get warnedLongHold(): boolean {
@@ -110,7 +110,7 @@ export class Acquisition implements FlowContext {
   }
 
   set warnedLongHold(value: boolean) {
-    if (value || this.rare !== null) (this.rare ??= new RareState()).warnedLongHold = value;
+    (this.rare ??= new RareState()).warnedLongHold = value;
   }
 
   /** As a FlowContext: the context of a flow that holds only this acquisition. */

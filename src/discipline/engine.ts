@@ -176,10 +176,12 @@ const ORDER_ADVICE: Record<LockOrderKind, string> = {
 };
 
 function orderError(kind: LockOrderKind, held: Acquisition, acq: Acquisition, caller: Caller, cycle: ReturnType<typeof edgeRef>[] = []): LockOrderError {
-  acq.site ??= captureStack(caller);
+  const site = acq.site ?? captureStack(caller);
+  // A refused condition wait must not overwrite where the guard's lock was acquired.
+  if (kind !== 'condition-wait') acq.site = site;
   const lines = [
-    `Requested: ${describe(acq)}, at:`,
-    indentStack(acq.stack, '    ', ''),
+    `${kind === 'condition-wait' ? 'Condition wait with' : 'Requested'}: ${describe(acq)}, at:`,
+    indentStack(site.text, '    ', ''),
     'while holding:',
     describeWithStack(held, '  ', 'acquired'),
   ];
@@ -263,7 +265,7 @@ export function suspend(acq: Acquisition): void {
 
 export function resume(acq: Acquisition): void {
   acq.state = AcqState.Waiting;
-  acq.violation = null;
+  if (acq.violation !== null) acq.violation = null;
 }
 
 /**
@@ -282,9 +284,13 @@ export function checkConditionWait(guardAcq: Acquisition, ctx: FlowContext | nul
   warn(`condition:${other.lockClass.id}->${guardAcq.lockClass.id}`, 'DEADBOLT_LOCK_ORDER', error.message);
 }
 
-export function timeoutError(acq: Acquisition | null, label: string, timeout: number, holders: readonly Acquisition[], queued: number): LockTimeoutError {
+/**
+ * A LockTimeoutError, published on `channels.timeout` unless `announce` is false (lockAll restates
+ * the timeout of one of its locks against the whole call: that timeout was announced already).
+ */
+export function timeoutError(acq: Acquisition | null, label: string, timeout: number, holders: readonly Acquisition[], queued: number, announce = true): LockTimeoutError {
   const error = new LockTimeoutError(`timed out after ${timeout} ms waiting for ${label}`, timeoutReport(acq, label, timeout, holders, queued), timeout, label);
-  publish(channels.timeout, { error });
+  if (announce) publish(channels.timeout, { error });
   return error;
 }
 

@@ -11,10 +11,11 @@ const NO_STACK = '(site not recorded: the request was not contended; DEADBOLT_ST
  */
 function holderSite(acq: Acquisition, indent: string): string {
   if (acq.stack !== undefined && acq.stack !== '') return indentStack(acq.stack, indent, NO_STACK);
+  const why = acq.state === AcqState.Waiting ? 'its flow held no lock when it queued' : 'it was not contended';
   const cls = acq.lockClass;
-  if (cls.recordSites) return `${indent}${NO_STACK}`;
+  if (cls.recordSites) return `${indent}(site not recorded: ${why})`;
   cls.recordSites = true;
-  return `${indent}(site not recorded: it was not contended; from now on deadbolt records where "${cls.name}" is acquired)`;
+  return `${indent}(site not recorded: ${why}; from now on deadbolt records where "${cls.name}" is acquired)`;
 }
 
 export function lockRef(acq: Acquisition): LockRef {

@@ -115,7 +115,7 @@ function wholeCallTimeout(error: unknown, specs: readonly LockSpec[], timeout: n
   if (!(error instanceof LockTimeoutError)) return error;
   const stuck = specs.find((spec) => spec.lock.label === error.lock);
   const label = `${error.lock} (lock ${stuck === undefined ? '?' : specs.indexOf(stuck) + 1} of ${specs.length} in lockAll)`;
-  return timeoutError(null, label, timeout, stuck?.lock.holderList() ?? [], stuck?.lock.waiting ?? 0);
+  return timeoutError(null, label, timeout, stuck?.lock.holderList() ?? [], stuck?.lock.waiting ?? 0, false);
 }
 
 function remaining(deadline: number): number {

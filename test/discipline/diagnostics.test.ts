@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { channels, configure, DeadlockError, LockOrderError, LockTimeoutError, Mutex } from '../../src/index.js';
+import { channels, Condition, configure, DeadlockError, lockAll, LockOrderError, LockTimeoutError, Mutex } from '../../src/index.js';
 import { checkedMode, inOtherFlow, rejectionOf, sleep, uniqueName } from '../support/helpers.js';
 
 /** Collects the messages published on a channel while a test runs. */
@@ -152,5 +152,51 @@ describe('where locks were acquired (checked mode, default stack policy)', () =>
     assert.match(mine[0]?.report as string, /from now on deadbolt records where "adaptive-sites-\d+" is acquired/);
     assert.doesNotMatch(mine[0]?.report as string, /diagnostics\.test\.ts/);
     assert.match(mine[1]?.report as string, /diagnostics\.test\.ts:\d+/, 'the second report names the site');
+  });
+});
+
+describe('event and site bookkeeping (checked mode)', () => {
+  beforeEach(checkedMode);
+  afterEach(() => configure({ stacks: 'contended' }));
+
+  it('a lockAll timeout is published once, and the caller gets the whole-call timeout', async () => {
+    const events = collect(channels.timeout);
+    const a = new Mutex({ name: uniqueName('la-a') });
+    const b = new Mutex({ name: uniqueName('la-b') });
+    let release!: () => void;
+    const holder = inOtherFlow(async () => {
+      const guard = await b.lock();
+      await new Promise<void>((resolve) => (release = resolve));
+      guard.release();
+    });
+    await sleep(5);
+    const error = await rejectionOf(lockAll([a, b], { timeout: 40 }));
+    release();
+    await holder;
+    events.stop();
+    assert.ok(error instanceof LockTimeoutError);
+    assert.equal(error.timeout, 40);
+    assert.match(error.message, /lock 2 of 2 in lockAll/);
+    assert.equal(events.messages.filter((message) => (message.error as LockTimeoutError).lock.startsWith(b.label)).length, 1);
+    assert.equal(a.isLocked, false);
+  });
+
+  it('a refused condition wait is not reported later as where the guard was acquired', async () => {
+    const outer = new Mutex({ name: uniqueName('cw-outer') });
+    const mutex = new Mutex({ name: uniqueName('cw-mutex') });
+    const condition = new Condition(mutex);
+    // The mutex first, holding nothing: no contention and no new order edge, so no site recorded.
+    const guard = await mutex.lock();
+    const held = await outer.lock();
+    const refused = await rejectionOf(condition.wait(guard));
+    assert.ok(refused instanceof LockOrderError && refused.kind === 'condition-wait');
+    const waitLine = /diagnostics\.test\.ts:(\d+):/.exec(refused.report)?.[1];
+    assert.ok(waitLine !== undefined, 'the refusal names the wait');
+    const deadlock = await rejectionOf(mutex.lock());
+    assert.ok(deadlock instanceof DeadlockError);
+    assert.equal(deadlock.cycle[0]?.holder.stack, undefined, 'the holder site stays unrecorded');
+    assert.doesNotMatch(deadlock.report, new RegExp(`diagnostics\\.test\\.ts:${waitLine}:`));
+    guard.release();
+    held.release();
   });
 });
