@@ -2,14 +2,15 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', fs: 'src/fs/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',
     platform: 'node',
     sourcemap: true,
     clean: true,
-    splitting: false,
+    // One copy of the engine and primitives, shared by every entry (ESM chunks; CJS too).
+    splitting: true,
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },

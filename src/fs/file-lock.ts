@@ -1,0 +1,243 @@
+import { resolve as resolvePath } from 'node:path';
+import { heldIn, type AcqMode, type FlowContext } from '../discipline/acquisition.js';
+import { request } from '../discipline/engine.js';
+import { currentContext, tagNextPromise } from '../discipline/flow.js';
+import { validateLockOptions, type LockOptions } from '../discipline/lock-class.js';
+import { state } from '../discipline/state.js';
+import { FifoLock } from '../primitives/fifo-lock.js';
+import { CheckedGuard, runHolding, type Guard, type HeldGuard } from '../primitives/guard.js';
+import { MAX_TIMEOUT, type AcquireOptions } from '../primitives/options.js';
+import { OsLock } from './os-lock.js';
+import type { PublishedHold } from './wait-registry.js';
+
+export type FileLockMode = 'exclusive' | 'shared';
+
+/** Options of `FileLock.lock` and `FileLock.run`. */
+export interface FileLockAcquireOptions extends AcquireOptions {
+  /** `'exclusive'` (default) or `'shared'`. */
+  readonly mode?: FileLockMode;
+  /**
+   * Milliseconds to wait, in this process's queue and for other processes together, before
+   * rejecting with `LockTimeoutError`. Default 30 000 (the registry strategy's), not
+   * `configure({ defaultTimeout })`: a file lock always waits on something outside the process.
+   */
+  readonly timeout?: number;
+}
+
+export const DEFAULT_FILE_LOCK_TIMEOUT = 30_000;
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+type Caller = Function;
+
+/**
+ * @internal One lock file, shared by every FileLock on that path in this process: the in-process
+ * FIFO (the discipline's view) in front of the process's single OS lock.
+ */
+export class FileLockCore extends FifoLock {
+  readonly os: OsLock;
+
+  constructor(
+    readonly path: string,
+    options: LockOptions,
+  ) {
+    super('FileLock', options, Infinity);
+    this.os = new OsLock(path, this.label, this.name ?? path);
+  }
+
+  override get label(): string {
+    const name = this.name ?? this.path;
+    return name === this.path ? `FileLock "${this.path}"` : `FileLock "${name}" (${this.path})`;
+  }
+
+  acquire(mode: AcqMode, options: FileLockAcquireOptions | undefined, caller: Caller): Promise<Guard> {
+    try {
+      const { timeout, signal } = parseFileLockOptions(options, `${this.label}.${caller.name}()`);
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const deadline = performance.now() + timeout;
+      if (!state.config.checks) {
+        return this.acquireUnits(mode, 1, { timeout, signal }, caller).then((guard) => this.#enterOs(guard as HeldGuard, mode, deadline, timeout, signal, []));
+      }
+      const ctx = currentContext();
+      const acq = new CheckedGuard(this, mode, 1, null);
+      request(acq, ctx, caller);
+      // The caller's continuation must hold the acquisition, not this function's own await.
+      tagNextPromise(acq);
+      let settle!: { resolve: (guard: Guard) => void; reject: (error: unknown) => void };
+      const result = new Promise<Guard>((resolve, reject) => {
+        settle = { resolve, reject };
+      });
+      void (async () => {
+        try {
+          const guard = await this.acquireRecord(acq, ctx, timeout, signal, caller, false);
+          settle.resolve(await this.#enterOs(guard, mode, deadline, timeout, signal, fileHolds(ctx)));
+        } catch (error) {
+          settle.reject(error);
+        }
+      })();
+      return result;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #enterOs(guard: HeldGuard, mode: AcqMode, deadline: number, timeout: number, signal: AbortSignal | undefined, holds: readonly PublishedHold[]): Promise<Guard> {
+    try {
+      await this.os.enter(guard, mode, deadline, timeout, signal, holds);
+    } catch (error) {
+      guard.release();
+      throw error;
+    }
+    return guard;
+  }
+
+  tryAcquire(mode: AcqMode, caller: Caller): Guard | null {
+    const guard = this.tryAcquireUnits(mode, 1, caller) as HeldGuard | null;
+    if (guard === null) return null;
+    let entered = false;
+    try {
+      entered = this.os.tryEnter(guard, mode);
+    } finally {
+      if (!entered) guard.release();
+    }
+    return entered ? guard : null;
+  }
+
+  /** @internal The OS reference goes first, so a holder granted next finds the OS lock free. */
+  override releaseGuard(guard: HeldGuard): void {
+    this.os.leave(guard);
+    super.releaseGuard(guard);
+  }
+}
+
+/** The file locks a flow holds, as published with its waits for cross-process detection. */
+function fileHolds(ctx: FlowContext | null | undefined): PublishedHold[] {
+  const holds: PublishedHold[] = [];
+  for (const acq of heldIn(ctx)) if (acq.lock instanceof FileLockCore) holds.push({ path: acq.lock.path, mode: acq.mode });
+  return holds;
+}
+
+function parseFileLockOptions(options: FileLockAcquireOptions | undefined, where: string): { timeout: number; signal: AbortSignal | undefined } {
+  if (options === undefined) return { timeout: DEFAULT_FILE_LOCK_TIMEOUT, signal: undefined };
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${String(options)}`);
+  const { timeout = DEFAULT_FILE_LOCK_TIMEOUT, signal } = options;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT)) {
+    throw new RangeError(`${where}: timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
+  return { timeout, signal };
+}
+
+export function parseMode(mode: unknown, where: string): AcqMode {
+  if (mode === undefined || mode === 'exclusive') return 'exclusive';
+  if (mode === 'shared') return 'shared';
+  throw new TypeError(`${where}: mode must be 'exclusive' or 'shared', got ${JSON.stringify(mode)}`);
+}
+
+const cores = new Map<string, WeakRef<FileLockCore>>();
+const forget = new FinalizationRegistry<string>((path) => {
+  if (cores.get(path)?.deref() === undefined) cores.delete(path);
+});
+
+function coreFor(path: string, options: LockOptions): FileLockCore {
+  const existing = cores.get(path)?.deref();
+  if (existing === undefined) {
+    const core = new FileLockCore(path, { name: options.name ?? path, rank: options.rank });
+    cores.set(path, new WeakRef(core));
+    forget.register(core, path);
+    return core;
+  }
+  const clash = (options.name !== undefined && options.name !== existing.name) || (options.rank !== undefined && options.rank !== existing.rank);
+  if (clash) {
+    throw new TypeError(
+      `FileLock: ${path} is already a lock in this process as ${existing.label}${existing.rank === undefined ? '' : ` (rank ${existing.rank})`}; ` +
+        'one lock file is one lock, so every FileLock on it must agree on name and rank (or leave them out)',
+    );
+  }
+  return existing;
+}
+
+/**
+ * A lock across processes on one host, on a real OS lock of a lock file (fs-native-extensions:
+ * OFD locks on Linux, flock on macOS, LockFileEx on Windows), in exclusive or shared mode.
+ *
+ * - The lock file is created if missing and never unlinked (unlinking lets two processes hold
+ *   "the same" lock). Lock a file of its own, never the data file you replace by rename.
+ * - Within a process, every FileLock on one path is one lock with a FIFO queue (writers are not
+ *   overtaken by later readers); across processes there is no fairness: waiters poll a
+ *   non-blocking OS lock every few ms. The kernel frees a dead holder's lock at once, so a
+ *   waiter gets it within ~10 ms of a holder's SIGKILL; no stale timeout is involved.
+ * - Timeout (default 30 s) and abort cover both waits, and leave nothing queued.
+ * - The holder records pid, host, start time and name beside the lock (`<path>.holders/`), once
+ *   a hold lasts a few ms; see `inspectLocks` and `cleanStaleLocks`.
+ * - Checked mode: a FileLock is a lock of the discipline (name and rank, the learned order, the
+ *   in-process wait-for graph). A flow that waits for a file lock while holding others publishes
+ *   the wait, and a wait that closes a cycle across processes rejects with `DeadlockError` within
+ *   ~50 ms in the process whose wait began last. Locks are named by path unless given a name.
+ *
+ * @example
+ * const lock = new FileLock('/var/lib/app/registry.json.lock', { rank: 10 });
+ * await using guard = await lock.lock({ mode: 'exclusive', timeout: 5_000 });
+ * // ... read, modify and atomically write the registry
+ */
+export class FileLock {
+  readonly #core: FileLockCore;
+
+  constructor(path: string, options?: LockOptions) {
+    if (typeof path !== 'string' || path === '') throw new TypeError(`FileLock: path must be a non-empty string, got ${JSON.stringify(path)}`);
+    const validated = validateLockOptions('FileLock', options);
+    this.#core = coreFor(resolvePath(path), validated);
+  }
+
+  /** Absolute path of the lock file. */
+  get path(): string {
+    return this.#core.path;
+  }
+
+  /** Class name: the given name, else the path. */
+  get name(): string {
+    return this.#core.name ?? this.#core.path;
+  }
+
+  get rank(): number | undefined {
+    return this.#core.rank;
+  }
+
+  /** For reports, e.g. `FileLock "registry" (/var/lib/app/registry.json.lock)`. */
+  get label(): string {
+    return this.#core.label;
+  }
+
+  /** Waits for the lock in `mode` (default exclusive) and resolves to a guard. */
+  lock(options?: FileLockAcquireOptions): Promise<Guard> {
+    try {
+      return this.#core.acquire(parseMode(options?.mode, `${this.label}.lock()`), options, FileLock.prototype.lock);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Takes the lock only if no waiting is needed, in this process or in others; never queues.
+   * Exempt from ordering rules, like every try-lock. Throws on I/O errors (such as a missing
+   * directory), never on contention.
+   */
+  tryLock(mode: FileLockMode = 'exclusive'): Guard | null {
+    return this.#core.tryAcquire(parseMode(mode, `${this.label}.tryLock()`), FileLock.prototype.tryLock);
+  }
+
+  /** Runs `fn` holding the lock and returns its result; the lock is released however `fn` ends. */
+  run<T>(fn: () => T | PromiseLike<T>, options?: FileLockAcquireOptions): Promise<T> {
+    if (typeof fn !== 'function') return Promise.reject(new TypeError(`${this.label}.run(): fn must be a function`));
+    return runHolding(this.lock(options), fn);
+  }
+
+  /** How this process holds the OS lock right now: `'exclusive'`, `'shared'`, or null. */
+  get heldMode(): FileLockMode | null {
+    return this.#core.os.heldMode;
+  }
+
+  /** Number of flows of this process waiting for the lock (in the in-process queue). */
+  get waiting(): number {
+    return this.#core.waiting;
+  }
+}
