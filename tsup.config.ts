@@ -1,4 +1,26 @@
-import { defineConfig } from 'tsup';
+import { resolve } from 'node:path';
+import { defineConfig, type Options } from 'tsup';
+
+type Plugin = NonNullable<Options['esbuildPlugins']>[number];
+
+/**
+ * The CLI imports the built library instead of bundling a second copy, so that stack traces tell
+ * library frames (dist/*.js) from the demo's own. Any import of src/index or src/fs/index (also
+ * from examples/ that the demo runs) becomes an import of the built entry beside dist/cli/.
+ */
+const useBuiltLibrary: Plugin = {
+  name: 'use-built-library',
+  setup(build) {
+    const entries = new Map([
+      [resolve('src/index.js'), '../index.js'],
+      [resolve('src/fs/index.js'), '../fs.js'],
+    ]);
+    build.onResolve({ filter: /index\.js$/ }, (args) => {
+      const target = entries.get(resolve(args.resolveDir, args.path));
+      return target === undefined ? undefined : { path: target, external: true };
+    });
+  },
+};
 
 export default defineConfig([
   {
@@ -19,9 +41,7 @@ export default defineConfig([
     platform: 'node',
     sourcemap: true,
     splitting: false,
-    // Import the built library instead of bundling a second copy, so that stack traces tell
-    // library frames (dist/index.js) from the demo's own.
-    external: [/^\.\.\/index\.js$/],
+    esbuildPlugins: [useBuiltLibrary],
     banner: { js: '#!/usr/bin/env node' },
   },
 ]);

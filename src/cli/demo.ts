@@ -1,3 +1,4 @@
+import { registryStep } from './demo-registry.js';
 import { configure, DeadlockError, getConfig, lockAll, lockGraph, LockOrderError, LockTimeoutError, Mutex, resetLockGraph, type DeadboltError } from '../index.js';
 
 /** One demo step: what it shows, and whether deadbolt behaved as promised. */
@@ -125,7 +126,7 @@ export async function runDemo(): Promise<DemoStep[]> {
   resetLockGraph();
   try {
     const steps: DemoStep[] = [];
-    for (const step of [rankViolation, orderInversion, realDeadlock, sameDeadlockUnchecked, lockAllIsSafe]) steps.push(await step());
+    for (const step of [rankViolation, orderInversion, realDeadlock, sameDeadlockUnchecked, lockAllIsSafe, registryStep]) steps.push(await step());
     return steps;
   } finally {
     configure({ checks: before.checks, onPotentialDeadlock: before.onPotentialDeadlock, warnings: before.warnings });

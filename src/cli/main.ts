@@ -1,10 +1,12 @@
+import { registryWriter } from './demo-registry.js';
 import { formatDemo, runDemo } from './demo.js';
 
 const USAGE = `Usage: deadbolt <command>
 
 Commands:
   demo       Run the seed scenario: a rank violation, an order inversion and a real
-             AB/BA deadlock, each caught with a report, and lockAll making it safe.
+             AB/BA deadlock, each caught with a report, lockAll making it safe, and
+             several processes updating one file-backed registry at once.
   help       Show this help.
 
 Options:
@@ -20,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(process.env.npm_package_version ?? '0.1.0');
     return 0;
   }
+  if (command === '__registry-writer') return registryWriter(rest);
   if (command === 'demo') {
     if (rest.length > 0) {
       console.error(`deadbolt demo takes no arguments, got: ${rest.join(' ')}`);

@@ -30,7 +30,7 @@ export interface EdgeRef {
   readonly stack: string;
 }
 
-function brandCheck(value: unknown, code: string | null): boolean {
+export function brandCheck(value: unknown, code: string | null): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const brand = (value as Record<symbol, unknown>)[CODE];
   return typeof brand === 'string' && (code === null || brand === code);

@@ -236,6 +236,11 @@ export class FileLock {
     return this.#core.os.heldMode;
   }
 
+  /** @internal Checked mode: whether the running flow holds this lock (false in fast mode). */
+  heldByCurrentFlow(): boolean {
+    return state.config.checks && heldIn(currentContext()).some((acq) => acq.lock === this.#core);
+  }
+
   /** Number of flows of this process waiting for the lock (in the in-process queue). */
   get waiting(): number {
     return this.#core.waiting;

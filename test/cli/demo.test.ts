@@ -17,8 +17,13 @@ describe('deadbolt demo', () => {
     assert.match(out, /Wait-for cycle:/);
     assert.match(out, /4\. The same transfers with checks off[\s\S]*rejected: LockTimeoutError[\s\S]*\[ok\]/);
     assert.match(out, /5\. lockAll makes the same work safe[\s\S]*done, done, done, done +\[ok\]/);
+    assert.match(out, /6\. The machine registry on Store: 4 processes x 25[\s\S]*got: +101 machines in \d+ coalesced writes, \d+ ms, 0 temp files left +\[ok\]/);
     assert.match(out, /flowchart LR/);
-    assert.match(out, /All 5 steps behaved as expected\./);
+    const file = /(c\d+)\["machine-registry\.file"\]/.exec(out)?.[1];
+    const memory = /(c\d+)\["machine-registry\.memory"\]/.exec(out)?.[1];
+    assert.ok(file !== undefined && memory !== undefined, 'the registry locks are in the learned graph');
+    assert.ok(out.includes(`${file} --> ${memory}`), 'the learned order puts the file lock before the memory lock');
+    assert.match(out, /All 6 steps behaved as expected\./);
     assert.ok(elapsed < 10_000);
   });
 
