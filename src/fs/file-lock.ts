@@ -7,6 +7,7 @@ import { state } from '../discipline/state.js';
 import { FifoLock } from '../primitives/fifo-lock.js';
 import { CheckedGuard, runHolding, type Guard, type HeldGuard } from '../primitives/guard.js';
 import { MAX_TIMEOUT, type AcquireOptions } from '../primitives/options.js';
+import { fsState } from './fs-state.js';
 import { OsLock } from './os-lock.js';
 import type { PublishedHold } from './wait-registry.js';
 
@@ -112,7 +113,7 @@ export class FileLockCore extends FifoLock {
 /** The file locks a flow holds, as published with its waits for cross-process detection. */
 function fileHolds(ctx: FlowContext | null | undefined): PublishedHold[] {
   const holds: PublishedHold[] = [];
-  for (const acq of heldIn(ctx)) if (acq.lock instanceof FileLockCore) holds.push({ path: acq.lock.path, mode: acq.mode });
+  for (const acq of heldIn(ctx)) if (isFileLockCore(acq.lock)) holds.push({ path: acq.lock.path, mode: acq.mode });
   return holds;
 }
 
@@ -133,10 +134,15 @@ export function parseMode(mode: unknown, where: string): AcqMode {
   throw new TypeError(`${where}: mode must be 'exclusive' or 'shared', got ${JSON.stringify(mode)}`);
 }
 
-const cores = new Map<string, WeakRef<FileLockCore>>();
+const cores = fsState.cores as Map<string, WeakRef<FileLockCore>>;
 const forget = new FinalizationRegistry<string>((path) => {
   if (cores.get(path)?.deref() === undefined) cores.delete(path);
 });
+
+/** Another copy of this module (the CJS build next to the ESM one) has its own class: test the shape. */
+function isFileLockCore(lock: object): lock is FileLockCore {
+  return lock instanceof FileLockCore || (typeof (lock as Partial<FileLockCore>).path === 'string' && (lock as Partial<FileLockCore>).os !== undefined);
+}
 
 function coreFor(path: string, options: LockOptions): FileLockCore {
   const existing = cores.get(path)?.deref();

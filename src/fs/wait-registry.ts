@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fsState } from './fs-state.js';
 import { isAlive, thisProcess } from './process-info.js';
 
 /*
@@ -57,13 +58,11 @@ export function registryDir(): string {
   return join(tmpdir(), `deadbolt-${user}`, 'waits');
 }
 
-const mine = new Map<string, PublishedWait>();
-let nextWait = 1;
-let published = false;
+const mine = fsState.waits;
 
 export function newWaitId(): string {
   const me = thisProcess();
-  return `${me.pid}@${me.host}#${nextWait++}`;
+  return `${me.pid}@${me.host}#${fsState.nextWait++}`;
 }
 
 function ownFile(dir: string): string {
@@ -75,8 +74,8 @@ function publish(): void {
   const dir = registryDir();
   const file = ownFile(dir);
   if (mine.size === 0) {
-    if (!published) return;
-    published = false;
+    if (!fsState.published) return;
+    fsState.published = false;
     try {
       unlinkSync(file);
     } catch {
@@ -91,7 +90,7 @@ function publish(): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(temp, JSON.stringify(body));
     renameSync(temp, file);
-    published = true;
+    fsState.published = true;
   } catch {
     // Detection is best effort: an unwritable registry only means this wait cannot be seen.
   }
