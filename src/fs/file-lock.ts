@@ -1,5 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
-import { heldIn, type AcqMode, type FlowContext } from '../discipline/acquisition.js';
+import { AcqState, heldIn, type AcqMode, type FlowContext } from '../discipline/acquisition.js';
 import { request } from '../discipline/engine.js';
 import { currentContext, tagNextPromise } from '../discipline/flow.js';
 import { validateLockOptions, type LockOptions } from '../discipline/lock-class.js';
@@ -7,6 +7,7 @@ import { state } from '../discipline/state.js';
 import { FifoLock } from '../primitives/fifo-lock.js';
 import { CheckedGuard, runHolding, type Guard, type HeldGuard } from '../primitives/guard.js';
 import { MAX_TIMEOUT, type AcquireOptions } from '../primitives/options.js';
+import { watchForCycle } from './cycle-watch.js';
 import { fsState } from './fs-state.js';
 import { OsLock } from './os-lock.js';
 import type { PublishedHold } from './wait-registry.js';
@@ -68,10 +69,25 @@ export class FileLockCore extends FifoLock {
         settle = { resolve, reject };
       });
       void (async () => {
+        let stopWatch: (() => void) | null = null;
         try {
-          const guard = await this.acquireRecord(acq, ctx, timeout, signal, caller, false);
-          settle.resolve(await this.#enterOs(guard, mode, deadline, timeout, signal, fileHolds(ctx)));
+          const holds = fileHolds(ctx);
+          let local: Promise<CheckedGuard>;
+          if (holds.length === 0) {
+            local = this.acquireRecord(acq, ctx, timeout, signal, caller, false);
+          } else {
+            // Queued behind another flow of this process, this flow is as blocked on the lock's
+            // holders as a flow waiting for the OS lock: its wait must be visible to other processes.
+            const victim = new AbortController();
+            local = this.acquireRecord(acq, ctx, timeout, signal === undefined ? victim.signal : AbortSignal.any([signal, victim.signal]), caller, false);
+            if (acq.state === AcqState.Waiting) stopWatch = watchForCycle(this.path, mode, this.label, holds, (error) => victim.abort(error));
+          }
+          const guard = await local;
+          stopWatch?.();
+          stopWatch = null;
+          settle.resolve(await this.#enterOs(guard, mode, deadline, timeout, signal, holds));
         } catch (error) {
+          stopWatch?.();
           settle.reject(error);
         }
       })();

@@ -46,7 +46,7 @@ export function osTimeout(label: string, path: string, mode: 'exclusive' | 'shar
   const holders = holdersOf(path);
   const lines = [`Waited ${timeout} ms for ${label} (${mode}), lock file ${path}.`];
   if (holders.length === 0) {
-    lines.push('Held by another process that has not recorded itself (holds shorter than ~10 ms are not recorded), or by a non-deadbolt process.');
+    lines.push('Held by another process that has not recorded itself (holds shorter than ~5 ms are not recorded), or by a non-deadbolt process.');
   } else {
     lines.push('Held by (from the holder records beside the lock):');
     for (const holder of holders) lines.push(`  pid ${holder.pid} on ${holder.host}: ${holder.mode} since ${holder.since} as "${holder.name}"${holder.alive ? '' : ' (dead: its lock is free again, the record is stale)'}`);

@@ -134,10 +134,16 @@ export async function inspectLocks(dir: string): Promise<LockInfo[]> {
  */
 export async function cleanStaleLocks(dir: string): Promise<string[]> {
   const removed: string[] = [];
-  for (const { lock, holders } of await inspectLocks(dir)) {
-    for (const holder of holders) {
-      if (holder.alive) continue;
-      const file = join(holdersDir(lock), `${holder.pid}@${holder.host}.json`);
+  for (const { lock } of await inspectLocks(dir)) {
+    let names: string[];
+    try {
+      names = readdirSync(holdersDir(lock));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const file = join(holdersDir(lock), name);
+      if (!name.endsWith('.json') || isAlive(recordOwner(file, name))) continue;
       try {
         unlinkSync(file);
         removed.push(file);
@@ -148,4 +154,20 @@ export async function cleanStaleLocks(dir: string): Promise<string[]> {
   }
   removed.push(...pruneDeadWaits());
   return removed;
+}
+
+/**
+ * Who wrote a record: from its content, else from its name (`<pid>@<host>.json`), which is all
+ * that is left of a record torn by a holder killed while writing it.
+ */
+function recordOwner(file: string, name: string): { pid: number; host: string; started?: number | null } {
+  try {
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as { pid?: unknown; host?: unknown; started?: unknown };
+    if (typeof raw.pid === 'number' && typeof raw.host === 'string') return { pid: raw.pid, host: raw.host, started: typeof raw.started === 'number' ? raw.started : null };
+  } catch {
+    // Torn or unreadable: fall back to the name.
+  }
+  const match = /^(\d+)@(.+)\.json$/.exec(name);
+  // A name that is not ours says nothing about a process: treat it as alive, so it is kept.
+  return match === null ? { pid: process.pid, host: thisProcess().host } : { pid: Number(match[1]), host: match[2] as string };
 }

@@ -1,17 +1,14 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import nativeLocks from 'fs-native-extensions';
 import type { AcqMode } from '../discipline/acquisition.js';
-import { crossProcessDeadlock, osTimeout } from './fs-reports.js';
+import { watchForCycle } from './cycle-watch.js';
+import { osTimeout } from './fs-reports.js';
 import { removeHolderRecord, writeHolderRecord } from './lock-metadata.js';
-import { addWait, chooseVictim, findCrossProcessCycle, forgetHold, newWaitId, removeWait, type PublishedHold } from './wait-registry.js';
+import { forgetHold, type PublishedHold } from './wait-registry.js';
 
 /** Poll delays for a contended OS lock: quick at first, then every 8 ms (a waiter notices a free lock within ~8 ms). */
 const FIRST_POLL_MS = 1;
 const MAX_POLL_MS = 8;
-/** A cross-process cycle is looked for this often, and must be seen twice before it counts. */
-const DETECT_EVERY_MS = 15;
-/** A cycle whose chosen victim has not given way after this long is broken by any member. */
-const VICTIM_GRACE_MS = 1_000;
 /** Holder metadata is written once a hold has lasted this long: short holds cost no I/O. */
 const METADATA_DELAY_MS = 5;
 
@@ -23,11 +20,8 @@ interface Entrant {
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  /** Published wait (checked mode, the flow holds file locks), for cycle detection. */
-  waitId: string | null;
-  cycleKey: string;
-  cycleSeen: number;
-  lastDetect: number;
+  /** Stops the cross-process cycle watch (checked mode, the flow holds file locks). */
+  stopWatch: (() => void) | null;
 }
 
 interface Pending {
@@ -145,17 +139,13 @@ export class OsLock {
     if (remaining <= 0) return Promise.reject(osTimeout(this.label, this.path, mode, timeout));
     const pending = (this.#pending ??= { mode, entrants: new Set(), timer: undefined, delay: FIRST_POLL_MS });
     return new Promise<void>((resolve, reject) => {
-      const entrant: Entrant = { key, resolve, reject, timer: undefined, signal, onAbort: undefined, waitId: null, cycleKey: '', cycleSeen: 0, lastDetect: 0 };
+      const entrant: Entrant = { key, resolve, reject, timer: undefined, signal, onAbort: undefined, stopWatch: null };
       if (remaining !== Infinity) entrant.timer = setTimeout(() => this.#fail(entrant, osTimeout(this.label, this.path, mode, timeout)), remaining);
       if (signal !== undefined) {
         entrant.onAbort = () => this.#fail(entrant, signal.reason);
         signal.addEventListener('abort', entrant.onAbort, { once: true });
       }
-      if (holds.length > 0) {
-        entrant.waitId = newWaitId();
-        entrant.lastDetect = Date.now();
-        addWait({ id: entrant.waitId, path: this.path, mode, label: this.label, since: Date.now(), holds });
-      }
+      if (holds.length > 0) entrant.stopWatch = watchForCycle(this.path, mode, this.label, holds, (error) => this.#fail(entrant, error));
       pending.entrants.add(entrant);
       pending.timer ??= setTimeout(() => this.#poll(), pending.delay);
     });
@@ -165,7 +155,8 @@ export class OsLock {
     this.#pending?.entrants.delete(entrant);
     if (entrant.timer !== undefined) clearTimeout(entrant.timer);
     if (entrant.onAbort !== undefined) entrant.signal?.removeEventListener('abort', entrant.onAbort);
-    if (entrant.waitId !== null) removeWait(entrant.waitId);
+    entrant.stopWatch?.();
+    entrant.stopWatch = null;
   }
 
   #fail(entrant: Entrant, error: unknown): void {
@@ -193,29 +184,8 @@ export class OsLock {
       }
       return;
     }
-    const now = Date.now();
-    for (const entrant of [...pending.entrants]) if (entrant.waitId !== null && now - entrant.lastDetect >= DETECT_EVERY_MS) this.#detect(entrant, now);
     pending.delay = Math.min(pending.delay * 2, MAX_POLL_MS);
     if (this.#pending === pending && pending.entrants.size > 0) pending.timer = setTimeout(() => this.#poll(), pending.delay);
-  }
-
-  /** Rejects the entrant if its wait closes a cross-process cycle that was seen twice and it is the victim. */
-  #detect(entrant: Entrant, now: number): void {
-    entrant.lastDetect = now;
-    const cycle = findCrossProcessCycle(entrant.waitId as string);
-    if (cycle === null) {
-      entrant.cycleKey = '';
-      return;
-    }
-    const key = cycle.map((member) => member.wait.id).sort().join(' ');
-    if (key !== entrant.cycleKey) {
-      // Records are written at different moments: a cycle counts once it is seen on two passes.
-      entrant.cycleKey = key;
-      entrant.cycleSeen = now;
-      return;
-    }
-    const victim = chooseVictim(cycle);
-    if (victim.wait.id === entrant.waitId || now - entrant.cycleSeen > VICTIM_GRACE_MS) this.#fail(entrant, crossProcessDeadlock(cycle, now));
   }
 
   /** `key` gives its reference back; the last one out unlocks (or stops waiting). */

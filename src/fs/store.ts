@@ -4,10 +4,11 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { LockTimeoutError } from '../discipline/errors.js';
 import { RwLock } from '../primitives/rwlock.js';
 import { MAX_TIMEOUT } from '../primitives/options.js';
-import { ConflictError, StoreCorruptError, StoreValidationError, formatIssues } from './errors.js';
+import { ConflictError, StoreCorruptError, StoreValidationError } from './errors.js';
 import { FileLock, DEFAULT_FILE_LOCK_TIMEOUT } from './file-lock.js';
 import { cleanStaleLocks } from './lock-metadata.js';
-import { isStandardSchema, type StandardSchemaIssue, type StandardSchemaV1 } from './standard-schema.js';
+import { isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
+import { StoreFormat } from './store-format.js';
 import { checkVersion, deepFreeze, jsonCodec, type StoreCodec } from './store-codec.js';
 import { removeAtomicTempDebris, writeFileAtomic } from './write-file-atomic.js';
 
@@ -26,7 +27,7 @@ export interface StoreOptions<T> {
   readonly schema?: StandardSchemaV1<unknown, T>;
   /** Lock file. Default `<path>.lock`, beside the data file (never the data file itself). */
   readonly lockPath?: string;
-  /** Lock class name prefix for checked mode: `<name>.file` and `<name>.memory`. Default: the path. */
+  /** Lock class names for checked mode: `<name>.file` and `<name>.memory`. Default: the lock file's path, and `<path>.memory`. */
   readonly name?: string;
   /** Rank of the file lock; the in-process lock gets `rank + 0.5`, so the file lock always comes first. */
   readonly rank?: number;
@@ -41,7 +42,11 @@ export interface StoreOptions<T> {
 export interface UpdateOptions {
   /** Fail with ConflictError unless the store is at this version when the update applies. */
   readonly expectVersion?: number;
-  /** Give up (LockTimeoutError, or the file lock's) if the update has not started by then. */
+  /**
+   * Give up with LockTimeoutError if the update has not started within this many ms (it waits for
+   * earlier writes of this process and for the file lock). 0: only if nothing needs waiting for.
+   * Once started, the update completes. Default: the store's `timeout` for the file lock.
+   */
   readonly timeout?: number;
   /** Aborting before the update's function starts rejects with `signal.reason`; after that, the update completes. */
   readonly signal?: AbortSignal;
@@ -93,8 +98,7 @@ export class Store<T> {
   readonly lockPath: string;
   readonly #fileLock: FileLock;
   readonly #memoryLock: RwLock;
-  readonly #codec: StoreCodec<T>;
-  readonly #schema: StandardSchemaV1<unknown, T> | undefined;
+  readonly #format: StoreFormat<T>;
   readonly #initial: T | (() => T);
   readonly #timeout: number;
   readonly #coalesce: boolean;
@@ -117,11 +121,11 @@ export class Store<T> {
     this.path = resolvePath(path);
     this.lockPath = resolvePath(lockPath ?? `${this.path}.lock`);
     if (this.lockPath === this.path) throw new TypeError(`Store: the lock file must not be the data file (${this.path}): the data file is replaced by rename, and a lock on the old inode protects nothing`);
-    const className = name ?? this.path;
-    this.#fileLock = new FileLock(this.lockPath, { name: `${className}.file`, rank });
-    this.#memoryLock = new RwLock({ name: `${className}.memory`, rank: rank === undefined ? undefined : rank + 0.5 });
-    this.#codec = codec ?? (jsonCodec as StoreCodec<T>);
-    this.#schema = schema;
+    // Unnamed, the file lock is named by its path, as every FileLock is: a FileLock made on the
+    // same lock file elsewhere in the process is then the same lock, in whichever order.
+    this.#fileLock = new FileLock(this.lockPath, { name: name === undefined ? undefined : `${name}.file`, rank });
+    this.#memoryLock = new RwLock({ name: `${name ?? this.path}.memory`, rank: rank === undefined ? undefined : rank + 0.5 });
+    this.#format = new StoreFormat(this.path, codec ?? (jsonCodec as StoreCodec<T>), schema);
     this.#initial = options.initial;
     this.#timeout = timeout;
     this.#coalesce = coalesce;
@@ -156,7 +160,13 @@ export class Store<T> {
     } catch (error) {
       throw describeIo(error, this.path, 'read');
     }
-    return this.#install(this.#decodeSync(bytes, seen), seen);
+    let content: StoreSnapshot<T>;
+    try {
+      content = this.#format.loadSync(bytes);
+    } catch (error) {
+      throw this.#markCorrupt(error, seen);
+    }
+    return this.#install(content, seen);
   }
 
   /** Re-reads the file now, even if it looks unchanged (after repairing a corrupt file by hand, say). */
@@ -179,10 +189,19 @@ export class Store<T> {
   update(fn: Updater<T>, options?: UpdateOptions): Promise<StoreSnapshot<T>> {
     if (typeof fn !== 'function') return Promise.reject(new TypeError('Store.update(fn): fn must be a function'));
     if (this.#applyingSync || this.#fileLock.heldByCurrentFlow()) {
-      return Promise.reject(new Error(`Store.update() called from inside an update of ${this.path}: the inner update would wait for the outer one to finish, forever. Return the change from the outer function instead.`));
+      return Promise.reject(
+        new Error(
+          `Store.update() called from inside an update of ${this.path}, or by a flow that holds its lock file ${this.lockPath}: the update would wait for that flow to finish, forever. Return the change from the outer function instead, or release the lock first.`,
+        ),
+      );
     }
+    if (options !== undefined && (options === null || typeof options !== 'object')) return Promise.reject(new TypeError(`Store.update(): options must be an object, got ${String(options)}`));
     const { expectVersion, timeout, signal } = options ?? {};
     if (expectVersion !== undefined && checkVersion(expectVersion) !== null) return Promise.reject(new TypeError(`Store.update(): expectVersion ${checkVersion(expectVersion)}`));
+    if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT))) {
+      return Promise.reject(new RangeError(`Store.update(): timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`));
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError('Store.update(): signal must be an AbortSignal'));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<StoreSnapshot<T>>((resolve, reject) => {
       const pending: PendingUpdate<T> = { fn, expectVersion, resolve, reject, settled: false, cleanup: null };
@@ -243,7 +262,9 @@ export class Store<T> {
       if (batch.every((pending) => pending.settled)) waiting.abort(new Error('every caller of this write gave up'));
     }, 50);
     stopIfAbandoned.unref();
-    const done: { pending: PendingUpdate<T>; error: unknown }[] = [];
+    /** Started updates whose caller has not been answered yet. */
+    const open = new Set<PendingUpdate<T>>();
+    let written: StoreSnapshot<T> | null = null;
     try {
       if (!this.#directoryReady) {
         mkdirSync(dirname(this.path), { recursive: true });
@@ -253,27 +274,35 @@ export class Store<T> {
       await using _file = await this.#fileLock.lock({ mode: 'exclusive', timeout: this.#timeout, signal: waiting.signal });
       await using _memory = await this.#memoryLock.write();
       clearInterval(stopIfAbandoned);
+      // Started: from here on each update completes (its timeout and signal no longer apply).
+      const started = batch.filter((pending) => !pending.settled);
+      for (const pending of started) {
+        pending.settled = true;
+        pending.cleanup?.();
+        open.add(pending);
+      }
       const base = await this.#loadIfChanged();
       let data = base.data as T;
       let changed = false;
-      for (const pending of batch) {
-        if (pending.settled) continue;
-        pending.settled = true;
-        pending.cleanup?.();
+      for (const pending of started) {
         const outcome = await this.#apply(pending, data, base.version, changed);
         if ('data' in outcome) {
           data = outcome.data;
           changed = true;
-          done.push({ pending, error: null });
-        } else pending.reject(outcome.error);
+        } else {
+          open.delete(pending);
+          pending.reject(outcome.error);
+        }
       }
       if (!changed) return;
-      const next = { version: base.version + 1, data };
-      await writeFileAtomic(this.path, this.#codec.encode(next), { fsync: this.#fsync });
+      const version = base.version + 1;
+      const bytes = this.#format.codec.encode({ version, data });
+      // What other processes will load is the decoded file, not this process's objects: check
+      // that it decodes and passes the schema (a Date, say, comes back from JSON as a string).
+      data = await this.#format.readBack(bytes, version);
+      await writeFileAtomic(this.path, bytes, { fsync: this.#fsync });
       const stats = await stat(this.path, { bigint: true });
-      const snapshot = this.#install(next, signature(stats));
-      for (const { pending } of done) pending.resolve(snapshot);
-      done.length = 0;
+      written = this.#install({ version, data }, signature(stats));
     } catch (error) {
       clearInterval(stopIfAbandoned);
       for (const pending of batch) {
@@ -283,8 +312,11 @@ export class Store<T> {
           pending.reject(error);
         }
       }
-      for (const { pending } of done) pending.reject(error);
+      for (const pending of open) pending.reject(error);
+      return;
     }
+    // Answered once both locks are released: a caller that goes on after its update finds them free.
+    if (written !== null) for (const pending of open) pending.resolve(written);
   }
 
   /** One caller's change, on top of the changes before it in the batch. */
@@ -303,17 +335,11 @@ export class Store<T> {
       }
       const result = await returned;
       const next = result === undefined ? draft : result;
-      const issues = await this.#validate(next);
-      return issues === null ? { data: next } : { error: new StoreValidationError(this.path, issues) };
+      const checked = await this.#format.validate(next);
+      return 'issues' in checked ? { error: new StoreValidationError(this.path, checked.issues) } : { data: checked.value };
     } catch (error) {
       return { error };
     }
-  }
-
-  async #validate(data: unknown): Promise<readonly StandardSchemaIssue[] | null> {
-    if (this.#schema === undefined) return null;
-    const result = await this.#schema['~standard'].validate(data);
-    return result.issues === undefined ? null : result.issues;
   }
 
   async #loadIfChanged(): Promise<StoreSnapshot<T>> {
@@ -333,37 +359,18 @@ export class Store<T> {
     } catch (error) {
       throw describeIo(error, this.path, 'read');
     }
-    const decoded = this.#decode(bytes, seen);
-    const issues = await this.#validate(decoded.data);
-    if (issues !== null) throw this.#markCorrupt(new StoreCorruptError(this.path, 'invalid', bytes.length, `Schema issues:\n${formatIssues(issues)}`), seen);
-    return this.#install(decoded, seen);
-  }
-
-  #decodeSync(bytes: Buffer, seen: string): StoreSnapshot<T> {
-    const decoded = this.#decode(bytes, seen);
-    if (this.#schema === undefined) return decoded;
-    const result = this.#schema['~standard'].validate(decoded.data);
-    if (result instanceof Promise) {
-      throw new TypeError(`Store: the schema validates asynchronously, so get()/snapshot() cannot load ${this.path}; call await store.reload() first`);
-    }
-    if (result.issues !== undefined) throw this.#markCorrupt(new StoreCorruptError(this.path, 'invalid', bytes.length, `Schema issues:\n${formatIssues(result.issues)}`), seen);
-    return decoded;
-  }
-
-  #decode(bytes: Buffer, seen: string): StoreSnapshot<T> {
-    let content: { version: number; data: unknown };
+    let content: StoreSnapshot<T>;
     try {
-      content = this.#codec.decode(bytes);
-      const problem = checkVersion(content?.version);
-      if (problem !== null) throw new Error(problem);
+      content = await this.#format.load(bytes);
     } catch (error) {
-      throw this.#markCorrupt(new StoreCorruptError(this.path, 'parse', bytes.length, `Decoding failed: ${(error as Error).message}`, { cause: error }), seen);
+      throw this.#markCorrupt(error, seen);
     }
-    return { version: content.version, data: content.data as T };
+    return this.#install(content, seen);
   }
 
-  #markCorrupt(error: StoreCorruptError, seen: string): StoreCorruptError {
-    this.#corrupt = { signature: seen, error };
+  /** A corrupt file stays corrupt until it changes: remember the error instead of decoding it again. */
+  #markCorrupt(error: unknown, seen: string): unknown {
+    if (error instanceof StoreCorruptError) this.#corrupt = { signature: seen, error };
     return error;
   }
 
