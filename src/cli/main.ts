@@ -1,5 +1,6 @@
 import { registryWriter } from './demo-registry.js';
 import { formatDemo, runDemo } from './demo.js';
+import { locksCommand } from './locks.js';
 
 const USAGE = `Usage: deadbolt <command>
 
@@ -7,6 +8,9 @@ Commands:
   demo       Run the seed scenario: a rank violation, an order inversion and a real
              AB/BA deadlock, each caught with a report, lockAll making it safe, and
              several processes updating one file-backed registry at once.
+  locks <dir> [--clean]
+             List who holds the file locks in <dir> (from the records beside them);
+             --clean removes the records of dead holders, never a lock file.
   help       Show this help.
 
 Options:
@@ -23,6 +27,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '__registry-writer') return registryWriter(rest);
+  if (command === 'locks') return locksCommand(rest, console.log, console.error);
   if (command === 'demo') {
     if (rest.length > 0) {
       console.error(`deadbolt demo takes no arguments, got: ${rest.join(' ')}`);
