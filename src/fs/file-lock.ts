@@ -57,11 +57,21 @@ export class FileLockCore extends FifoLock {
       if (signal?.aborted) return Promise.reject(signal.reason);
       const deadline = performance.now() + timeout;
       if (!state.config.checks) {
+        // Free here and in every other process: no promise chain, no timer.
+        if (this.queue.size === 0 && this.fits(mode, 1)) {
+          const guard = this.tryAcquireUnits(mode, 1, caller) as HeldGuard;
+          if (this.#tryEnterOs(guard, mode)) return Promise.resolve(guard);
+          guard.release();
+        }
         return this.acquireUnits(mode, 1, { timeout, signal }, caller).then((guard) => this.#enterOs(guard as HeldGuard, mode, deadline, timeout, signal, []));
       }
       const ctx = currentContext();
       const acq = new CheckedGuard(this, mode, 1, null);
       request(acq, ctx, caller);
+      // Free here and in every other process: acquireRecord grants at once, and tags the promise.
+      if (acq.violation === null && this.queue.size === 0 && this.fits(mode, 1) && this.#tryEnterOs(acq, mode)) {
+        return this.acquireRecord(acq, ctx, timeout, signal, caller, true);
+      }
       // The caller's continuation must hold the acquisition, not this function's own await.
       tagNextPromise(acq);
       let settle!: { resolve: (guard: Guard) => void; reject: (error: unknown) => void };
@@ -94,6 +104,15 @@ export class FileLockCore extends FifoLock {
       return result;
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  /** False on contention, and on I/O errors too: the waiting path meets them again and reports them. */
+  #tryEnterOs(key: object, mode: AcqMode): boolean {
+    try {
+      return this.os.tryEnter(key, mode);
+    } catch {
+      return false;
     }
   }
 

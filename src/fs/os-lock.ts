@@ -31,6 +31,30 @@ interface Pending {
   delay: number;
 }
 
+/**
+ * OS locks held but not yet recorded beside the lock file. One timer serves all of them, so a
+ * loop of short holds schedules a timer every few ms instead of one per hold.
+ */
+const unrecorded = new Set<OsLock>();
+let recorder: NodeJS.Timeout | undefined;
+
+function scheduleRecorder(): void {
+  if (recorder !== undefined) return;
+  recorder = setTimeout(recordDue, METADATA_DELAY_MS);
+  recorder.unref();
+}
+
+function recordDue(): void {
+  recorder = undefined;
+  const now = Date.now();
+  for (const lock of unrecorded) {
+    if (now - lock.heldSince < METADATA_DELAY_MS) continue;
+    unrecorded.delete(lock);
+    lock.writeMetadata();
+  }
+  if (unrecorded.size > 0) scheduleRecorder();
+}
+
 const closer = new FinalizationRegistry<number>((fd) => {
   try {
     closeSync(fd);
@@ -55,9 +79,9 @@ export class OsLock {
   /** Guards (or other keys) that entered: each holds a reference on the OS lock. */
   readonly #entered = new Set<object>();
   #held: AcqMode | null = null;
-  #heldSince = 0;
+  /** @internal Date.now() when the process took the OS lock. */
+  heldSince = 0;
   #pending: Pending | null = null;
-  #metadataTimer: NodeJS.Timeout | undefined = undefined;
   #metadataWritten = false;
 
   constructor(
@@ -98,15 +122,15 @@ export class OsLock {
     const fd = this.#open(mode);
     if (!nativeLocks.tryLock(fd, { shared: mode === 'shared' })) return false;
     this.#held = mode;
-    this.#heldSince = Date.now();
-    this.#metadataTimer = setTimeout(() => this.#writeMetadata(), METADATA_DELAY_MS);
-    this.#metadataTimer.unref();
+    this.heldSince = Date.now();
+    unrecorded.add(this);
+    scheduleRecorder();
     return true;
   }
 
-  #writeMetadata(): void {
-    this.#metadataTimer = undefined;
-    if (this.#held !== null) this.#metadataWritten = writeHolderRecord(this.path, this.className, this.#held, this.#heldSince);
+  /** @internal Records this process as the holder, beside the lock file. */
+  writeMetadata(): void {
+    if (this.#held !== null) this.#metadataWritten = writeHolderRecord(this.path, this.className, this.#held, this.heldSince);
   }
 
   /**
@@ -199,8 +223,7 @@ export class OsLock {
     }
     if (this.#held === null) return;
     this.#held = null;
-    if (this.#metadataTimer !== undefined) clearTimeout(this.#metadataTimer);
-    this.#metadataTimer = undefined;
+    unrecorded.delete(this);
     // The record goes before the unlock, so it never names a holder that has let go.
     if (this.#metadataWritten) removeHolderRecord(this.path);
     this.#metadataWritten = false;
