@@ -1,5 +1,6 @@
 /**
- * deadbolt benchmark suite: `npm run bench` (builds, then runs this file under tsx).
+ * deadbolt benchmark suite: `npm run bench` (builds, then runs this file under tsx). The core
+ * suite is here; the deadbolt/fs suite (bench/fs/run-fs.ts) runs after it, into the same RESULTS.md.
  *
  * Seven contenders x two scenarios. Each (contender, scenario) pair runs in a fresh child process,
  * because checked mode installs an async_hooks init hook that slows every promise in its process.
@@ -22,6 +23,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { CONTENDERS, SCENARIOS, type ContenderId, type ContenderInfo, type Scenario } from './contenders.js';
+import { runFsBenchmarks } from './fs/run-fs.js';
 import type { WorkerConfig, WorkerResult } from './worker.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -354,7 +356,12 @@ Contended, each op is the same call sequence with \`await null\` inside the crit
       : 'Its watchdog reported no blocked event loop in this run.'
   } Other deadbolt warnings in this run: ${otherWarnings}.
 ${longSamples}`;
-  writeFileSync(resultsPath, md);
+  // ---- deadbolt/fs: its own suite (bench/fs), run after the core one and reported in the same file.
+  console.log('\ndeadbolt/fs benchmarks');
+  const fsResults = await runFsBenchmarks({ quick: QUICK, log: (line) => console.log(line) });
+  const fsFailed = fsResults.criteria.filter((criterion) => !criterion.pass);
+  console.log(`\ndeadbolt/fs criteria: ${fsResults.criteria.length - fsFailed.length}/${fsResults.criteria.length} pass${fsFailed.length > 0 ? `; failed: ${fsFailed.map((c) => c.name).join('; ')}` : ''}`);
+  writeFileSync(resultsPath, `${md}\n${fsResults.markdown.trim()}\n`);
   console.log(`Wrote ${QUICK ? resultsPath : relative(root, resultsPath)}`);
 }
 

@@ -151,9 +151,8 @@ export class Store<T> {
       throw describeIo(error, this.path, 'stat');
     }
     const seen = signature(stats);
-    if (this.#snapshot !== null && seen === this.#signature) return this.#snapshot;
-    if (seen === NO_FILE) return this.#install(this.#initialSnapshot(), seen);
-    if (this.#corrupt?.signature === seen) throw this.#corrupt.error;
+    const known = this.#known(seen);
+    if (known !== null) return known;
     let bytes: Buffer;
     try {
       bytes = readFileSync(this.path);
@@ -350,9 +349,8 @@ export class Store<T> {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw describeIo(error, this.path, 'stat');
     }
     const seen = signature(stats);
-    if (this.#snapshot !== null && seen === this.#signature) return this.#snapshot;
-    if (seen === NO_FILE) return this.#install(this.#initialSnapshot(), seen);
-    if (this.#corrupt?.signature === seen) throw this.#corrupt.error;
+    const known = this.#known(seen);
+    if (known !== null) return known;
     let bytes: Buffer;
     try {
       bytes = await readFile(this.path);
@@ -366,6 +364,17 @@ export class Store<T> {
       throw this.#markCorrupt(error, seen);
     }
     return this.#install(content, seen);
+  }
+
+  /**
+   * The snapshot of file state `seen` if it needs no reading: the cached one, or the initial data
+   * of a missing file. Throws the remembered error of a corrupt file that has not changed.
+   */
+  #known(seen: string): StoreSnapshot<T> | null {
+    if (this.#snapshot !== null && seen === this.#signature) return this.#snapshot;
+    if (seen === NO_FILE) return this.#install(this.#initialSnapshot(), seen);
+    if (this.#corrupt?.signature === seen) throw this.#corrupt.error;
+    return null;
   }
 
   /** A corrupt file stays corrupt until it changes: remember the error instead of decoding it again. */
