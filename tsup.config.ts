@@ -14,6 +14,7 @@ const useBuiltLibrary: Plugin = {
     const entries = new Map([
       [resolve('src/index.js'), '../index.js'],
       [resolve('src/fs/index.js'), '../fs.js'],
+      [resolve('src/secure/index.js'), '../secure.js'],
     ]);
     build.onResolve({ filter: /index\.js$/ }, (args) => {
       const target = entries.get(resolve(args.resolveDir, args.path));
@@ -24,7 +25,7 @@ const useBuiltLibrary: Plugin = {
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', fs: 'src/fs/index.ts' },
+    entry: { index: 'src/index.ts', fs: 'src/fs/index.ts', secure: 'src/secure/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import sodium from 'sodium-native';
+import { getSecureConfig } from './config.js';
+import { MlockError, SecureMemoryLimitError } from './errors.js';
+
+export type Protection = 'noaccess' | 'readonly' | 'readwrite';
+
+const CANARY_BYTES = 16;
+/** Mappings kept free for everything else in the process (the heap, libraries, other buffers). */
+const RESERVED_MAPPINGS = 4_096;
+/** sodium_malloc maps a guard page on either side and an unlocked canary page: 4 mappings. */
+const MAPPINGS_PER_ALLOCATION = 4;
+
+function mappingLimit(): number {
+  let maxMapCount = 65_530;
+  try {
+    maxMapCount = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim()) || maxMapCount;
+  } catch {
+    // Not Linux: keep the Linux default as a conservative bound.
+  }
+  return Math.max(64, Math.floor((maxMapCount - RESERVED_MAPPINGS) / MAPPINGS_PER_ALLOCATION));
+}
+
+const LIMIT = mappingLimit();
+let live = 0;
+
+/** The process's canary: random, in read-only secure memory of its own. */
+let canary: Buffer | null = null;
+function processCanary(): Buffer {
+  if (canary === null) {
+    canary = sodium.sodium_malloc(CANARY_BYTES);
+    sodium.randombytes_buf(canary);
+    sodium.sodium_mprotect_readonly(canary);
+    live++;
+  }
+  return canary;
+}
+
+/**
+ * One allocation of libsodium secure memory: guard pages on both sides, mlocked, with a canary
+ * just before the data (sodium_malloc puts the data against the trailing guard page, so an
+ * overflow faults at once; the canary catches an underflow when the region is freed).
+ *
+ * This is the only code that calls sodium_mprotect_*, and only on memory sodium_malloc returned
+ * (`secure === true`): mprotect on any other Buffer segfaults in sodium-native 5.1.
+ */
+export class SecureRegion {
+  readonly #memory: Buffer;
+  #protection: Protection = 'readwrite';
+  #freed = false;
+
+  /** Allocates `size` zeroed bytes, readable and writable until protected. */
+  constructor(readonly size: number) {
+    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`secure buffer size must be a positive integer, got ${String(size)}`);
+    processCanary();
+    if (live >= LIMIT) throw new SecureMemoryLimitError(live, LIMIT);
+    const memory = sodium.sodium_malloc(CANARY_BYTES + size);
+    if (memory.secure !== true) throw new Error('sodium_malloc returned memory that is not secure');
+    live++;
+    try {
+      sodium.sodium_mlock(memory);
+    } catch (error) {
+      if (getSecureConfig().mlock === 'required') {
+        sodium.sodium_free(memory);
+        live--;
+        throw new MlockError(size, error);
+      }
+    }
+    memory.set(processCanary(), 0);
+    memory.fill(0, CANARY_BYTES);
+    this.#memory = memory;
+  }
+
+  /** Live secure allocations in this process, and the most the mapping limit allows. */
+  static get usage(): { live: number; limit: number } {
+    return { live, limit: LIMIT };
+  }
+
+  get protection(): Protection {
+    return this.#protection;
+  }
+
+  get freed(): boolean {
+    return this.#freed;
+  }
+
+  /**
+   * The data bytes, a view into secure memory. Touching it while the region is no-access (or
+   * after free) kills the process with SIGSEGV: hand it out only inside an access window.
+   */
+  get bytes(): Buffer {
+    return this.#memory.subarray(CANARY_BYTES);
+  }
+
+  protect(protection: Protection): void {
+    if (this.#freed) throw new Error('secure region already freed');
+    if (protection === this.#protection) return;
+    if (protection === 'noaccess') sodium.sodium_mprotect_noaccess(this.#memory);
+    else if (protection === 'readonly') sodium.sodium_mprotect_readonly(this.#memory);
+    else sodium.sodium_mprotect_readwrite(this.#memory);
+    this.#protection = protection;
+  }
+
+  /**
+   * Wipes the data, checks the canary and frees the memory (always, even when the canary is
+   * bad). Returns whether the canary was intact. Freeing twice is a no-op.
+   */
+  free(): boolean {
+    if (this.#freed) return true;
+    this.protect('readwrite');
+    sodium.sodium_memzero(this.bytes);
+    const intact = sodium.sodium_memcmp(this.#memory.subarray(0, CANARY_BYTES), processCanary());
+    sodium.sodium_memzero(this.#memory);
+    sodium.sodium_free(this.#memory);
+    this.#freed = true;
+    live--;
+    return intact;
+  }
+
+  /** @internal For tests of canary detection: overwrite one canary byte. */
+  corruptCanaryForTest(): void {
+    this.protect('readwrite');
+    this.#memory[0] = (this.#memory[0] ?? 0) ^ 0xff;
+  }
+}
