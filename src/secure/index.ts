@@ -7,3 +7,4 @@ export { Secret, SecretFactory } from './secret.js';
 export { purge, liveBufferCount, PurgeError } from './registry.js';
 export { configureSecure, getSecureConfig, type SecureConfig } from './config.js';
 export { SecretClosedError, CanaryError, MlockError, SecureMemoryLimitError, EnclaveOpenError } from './errors.js';
+export { safeExit, catchSignals } from './exit.js';
