@@ -1,6 +1,7 @@
 /**
  * deadbolt benchmark suite: `npm run bench` (builds, then runs this file under tsx). The core
- * suite is here; the deadbolt/fs suite (bench/fs/run-fs.ts) runs after it, into the same RESULTS.md.
+ * suite is here; the deadbolt/fs (bench/fs) and deadbolt/secure (bench/secure) suites run after it,
+ * into the same RESULTS.md.
  *
  * Seven contenders x two scenarios. Each (contender, scenario) pair runs in a fresh child process,
  * because checked mode installs an async_hooks init hook that slows every promise in its process.
@@ -24,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { CONTENDERS, SCENARIOS, type ContenderId, type ContenderInfo, type Scenario } from './contenders.js';
 import { runFsBenchmarks } from './fs/run-fs.js';
+import { runSecureBenchmarks } from './secure/run-secure.js';
 import type { WorkerConfig, WorkerResult } from './worker.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -361,7 +363,9 @@ ${longSamples}`;
   const fsResults = await runFsBenchmarks({ quick: QUICK, log: (line) => console.log(line) });
   const fsFailed = fsResults.criteria.filter((criterion) => !criterion.pass);
   console.log(`\ndeadbolt/fs criteria: ${fsResults.criteria.length - fsFailed.length}/${fsResults.criteria.length} pass${fsFailed.length > 0 ? `; failed: ${fsFailed.map((c) => c.name).join('; ')}` : ''}`);
-  writeFileSync(resultsPath, `${md}\n${fsResults.markdown.trim()}\n`);
+  console.log('\ndeadbolt/secure benchmarks');
+  const secureResults = await runSecureBenchmarks({ quick: QUICK, log: (line) => console.log(line) });
+  writeFileSync(resultsPath, `${md}\n${fsResults.markdown.trim()}\n\n${secureResults.markdown.trim()}\n`);
   console.log(`Wrote ${QUICK ? resultsPath : relative(root, resultsPath)}`);
 }
 

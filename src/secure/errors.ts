@@ -82,7 +82,7 @@ export class SecureMemoryLimitError extends DeadboltError {
       'ERR_SECURE_LIMIT',
       `too many live secure buffers: ${live} of at most ${limit}`,
       `Each secure buffer uses 4 memory mappings (guard pages); with vm.max_map_count the kernel allows about ${limit} of them here, and past that sodium_malloc fails and Node aborts.\n` +
-        'Destroy buffers you no longer need (or purge()), keep many small secrets in one buffer, or raise vm.max_map_count.',
+        'Destroy buffers you no longer need (or purge()); a destroyed buffer is unmapped when the garbage collector finalizes it, so a loop that allocates and frees quickly can hit this too. Keep many small secrets in one buffer, or raise vm.max_map_count.',
     );
   }
 

@@ -8,3 +8,5 @@ export { purge, liveBufferCount, PurgeError } from './registry.js';
 export { configureSecure, getSecureConfig, type SecureConfig } from './config.js';
 export { SecretClosedError, CanaryError, MlockError, SecureMemoryLimitError, EnclaveOpenError } from './errors.js';
 export { safeExit, catchSignals } from './exit.js';
+export { Coffer, defaultCoffer, COFFER_RANK, DEFAULT_REKEY_INTERVAL_MS, type CofferOptions, type CofferStats } from './coffer.js';
+export { Enclave } from './enclave.js';

@@ -41,7 +41,7 @@ export class PurgeError extends DeadboltError {
  */
 const registryLock = new Mutex({ name: 'buffers', rank: BUFFERS_RANK });
 let live = new Set<WeakRef<Destroyable>>();
-const purgeHooks = new Set<() => Promise<void> | void>();
+const purgeHooks = new Set<(options: { timeout: number; signal: AbortSignal | undefined }) => Promise<void> | void>();
 
 const finalizer = new FinalizationRegistry<{ gate: AccessGate; description: string }>(({ gate, description }) => {
   if (gate.region.freed) return;
@@ -69,7 +69,7 @@ export function unregister(ref: WeakRef<Destroyable>): void {
 }
 
 /** @internal Something else purge must reset (the coffer's key). */
-export function onPurge(hook: () => Promise<void> | void): void {
+export function onPurge(hook: (options: { timeout: number; signal: AbortSignal | undefined }) => Promise<void> | void): void {
   purgeHooks.add(hook);
 }
 
@@ -114,7 +114,13 @@ export async function purge(options?: { timeout?: number; signal?: AbortSignal }
       }
     }),
   );
-  for (const hook of purgeHooks) await hook();
+  for (const hook of purgeHooks) {
+    try {
+      await hook({ timeout, signal: options?.signal });
+    } catch (error) {
+      failed.push({ buffer: 'coffer reset', error });
+    }
+  }
   if (failed.length > 0) throw new PurgeError(destroyed, failed);
   return destroyed;
 }

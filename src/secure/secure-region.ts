@@ -22,7 +22,16 @@ function mappingLimit(): number {
 }
 
 const LIMIT = mappingLimit();
+/**
+ * Allocations whose mappings still exist. sodium_free only detaches the JS buffer; libsodium
+ * unmaps the memory when the garbage collector finalizes that buffer, so a freed region keeps
+ * its mappings until then. Counting only "not freed yet" would let a fast allocate/free loop
+ * run past the kernel's limit.
+ */
 let live = 0;
+const unmapped = new FinalizationRegistry<null>(() => {
+  live--;
+});
 
 /** The process's canary: random, in read-only secure memory of its own. */
 let canary: Buffer | null = null;
@@ -57,12 +66,12 @@ export class SecureRegion {
     const memory = sodium.sodium_malloc(CANARY_BYTES + size);
     if (memory.secure !== true) throw new Error('sodium_malloc returned memory that is not secure');
     live++;
+    unmapped.register(memory, null);
     try {
       sodium.sodium_mlock(memory);
     } catch (error) {
       if (getSecureConfig().mlock === 'required') {
         sodium.sodium_free(memory);
-        live--;
         throw new MlockError(size, error);
       }
     }
@@ -71,7 +80,7 @@ export class SecureRegion {
     this.#memory = memory;
   }
 
-  /** Live secure allocations in this process, and the most the mapping limit allows. */
+  /** Secure allocations whose memory is still mapped (freed ones until collected), and the most the mapping limit allows. */
   static get usage(): { live: number; limit: number } {
     return { live, limit: LIMIT };
   }
@@ -113,7 +122,6 @@ export class SecureRegion {
     sodium.sodium_memzero(this.#memory);
     sodium.sodium_free(this.#memory);
     this.#freed = true;
-    live--;
     return intact;
   }
 
