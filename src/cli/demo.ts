@@ -1,4 +1,5 @@
 import { registryStep } from './demo-registry.js';
+import { secureStep } from './demo-secure.js';
 import { configure, DeadlockError, getConfig, lockAll, lockGraph, LockOrderError, LockTimeoutError, Mutex, resetLockGraph, type DeadboltError } from '../index.js';
 
 /** One demo step: what it shows, and whether deadbolt behaved as promised. */
@@ -126,7 +127,7 @@ export async function runDemo(): Promise<DemoStep[]> {
   resetLockGraph();
   try {
     const steps: DemoStep[] = [];
-    for (const step of [rankViolation, orderInversion, realDeadlock, sameDeadlockUnchecked, lockAllIsSafe, registryStep]) steps.push(await step());
+    for (const step of [rankViolation, orderInversion, realDeadlock, sameDeadlockUnchecked, lockAllIsSafe, registryStep, secureStep]) steps.push(await step());
     return steps;
   } finally {
     configure({ checks: before.checks, onPotentialDeadlock: before.onPotentialDeadlock, warnings: before.warnings });

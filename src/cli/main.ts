@@ -7,7 +7,8 @@ const USAGE = `Usage: deadbolt <command>
 Commands:
   demo       Run the seed scenario: a rank violation, an order inversion and a real
              AB/BA deadlock, each caught with a report, lockAll making it safe, and
-             several processes updating one file-backed registry at once.
+             several processes updating one file-backed registry at once, and secure
+             memory working under the declared ranks.
   locks <dir> [--clean]
              List who holds the file locks in <dir> (from the records beside them);
              --clean removes the records of dead holders, never a lock file.

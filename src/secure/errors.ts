@@ -77,12 +77,12 @@ export class SecureMemoryLimitError extends DeadboltError {
   readonly code = 'ERR_SECURE_LIMIT' as const;
   override readonly name = 'SecureMemoryLimitError';
 
-  constructor(live: number, limit: number) {
+  constructor(live: number, limit: number, mappings?: number, maxMappings?: number) {
     super(
       'ERR_SECURE_LIMIT',
-      `too many live secure buffers: ${live} of at most ${limit}`,
-      `Each secure buffer uses 4 memory mappings (guard pages); with vm.max_map_count the kernel allows about ${limit} of them here, and past that sodium_malloc fails and Node aborts.\n` +
-        'Destroy buffers you no longer need (or purge()); a destroyed buffer is unmapped when the garbage collector finalizes it, so a loop that allocates and frees quickly can hit this too. Keep many small secrets in one buffer, or raise vm.max_map_count.',
+      mappings === undefined ? `too many live secure buffers: ${live} of at most ${limit}` : `the process has ${mappings} memory mappings of at most ${maxMappings}: no room for more secure buffers`,
+      `Each secure buffer uses 4 memory mappings (guard pages); with vm.max_map_count the kernel allows about ${limit} live ones here, and past the limit sodium_malloc fails and Node aborts.\n` +
+        'Destroy buffers you no longer need (or purge()). A destroyed buffer stays mapped until the garbage collector finalizes it, so a loop that allocates and frees very fast can hit this with few live buffers. Keep many small secrets in one buffer, or raise vm.max_map_count.',
     );
   }
 

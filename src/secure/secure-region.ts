@@ -11,27 +11,51 @@ const RESERVED_MAPPINGS = 4_096;
 /** sodium_malloc maps a guard page on either side and an unlocked canary page: 4 mappings. */
 const MAPPINGS_PER_ALLOCATION = 4;
 
-function mappingLimit(): number {
-  let maxMapCount = 65_530;
+function maxMapCount(): number {
   try {
-    maxMapCount = Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim()) || maxMapCount;
+    return Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim()) || 65_530;
   } catch {
     // Not Linux: keep the Linux default as a conservative bound.
+    return 65_530;
   }
-  return Math.max(64, Math.floor((maxMapCount - RESERVED_MAPPINGS) / MAPPINGS_PER_ALLOCATION));
 }
 
-const LIMIT = mappingLimit();
-/**
- * Allocations whose mappings still exist. sodium_free only detaches the JS buffer; libsodium
- * unmaps the memory when the garbage collector finalizes that buffer, so a freed region keeps
- * its mappings until then. Counting only "not freed yet" would let a fast allocate/free loop
- * run past the kernel's limit.
- */
+const MAX_MAP_COUNT = maxMapCount();
+const LIMIT = Math.max(64, Math.floor((MAX_MAP_COUNT - RESERVED_MAPPINGS) / MAPPINGS_PER_ALLOCATION));
+/** Regions allocated and not freed yet. */
 let live = 0;
-const unmapped = new FinalizationRegistry<null>(() => {
-  live--;
-});
+/**
+ * sodium_free only detaches the JS buffer: libsodium unmaps the memory when the garbage
+ * collector finalizes it, so freed regions keep their mappings for a while, and a fast
+ * allocate/free loop can run past the kernel's limit with few live regions. So every
+ * CHECK_EVERY allocations the process's real mapping count is read (Linux), and an allocation
+ * that could take it past the limit before the next check is refused.
+ */
+const CHECK_EVERY = 512;
+let sinceCheck = 0;
+
+function mappingsNow(): number | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const maps = readFileSync('/proc/self/maps', 'latin1');
+    let lines = 0;
+    for (let at = maps.indexOf('\n'); at !== -1; at = maps.indexOf('\n', at + 1)) lines++;
+    return lines;
+  } catch {
+    return null;
+  }
+}
+
+function checkMappings(): void {
+  if (live >= LIMIT) throw new SecureMemoryLimitError(live, LIMIT);
+  if (++sinceCheck < CHECK_EVERY) return;
+  sinceCheck = 0;
+  const mappings = mappingsNow();
+  if (mappings !== null && mappings + CHECK_EVERY * MAPPINGS_PER_ALLOCATION >= MAX_MAP_COUNT - RESERVED_MAPPINGS / 4) {
+    sinceCheck = CHECK_EVERY; // check again on the next allocation: the GC may have unmapped some by then
+    throw new SecureMemoryLimitError(live, LIMIT, mappings, MAX_MAP_COUNT);
+  }
+}
 
 /** The process's canary: random, in read-only secure memory of its own. */
 let canary: Buffer | null = null;
@@ -62,16 +86,16 @@ export class SecureRegion {
   constructor(readonly size: number) {
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`secure buffer size must be a positive integer, got ${String(size)}`);
     processCanary();
-    if (live >= LIMIT) throw new SecureMemoryLimitError(live, LIMIT);
+    checkMappings();
     const memory = sodium.sodium_malloc(CANARY_BYTES + size);
     if (memory.secure !== true) throw new Error('sodium_malloc returned memory that is not secure');
     live++;
-    unmapped.register(memory, null);
     try {
       sodium.sodium_mlock(memory);
     } catch (error) {
       if (getSecureConfig().mlock === 'required') {
         sodium.sodium_free(memory);
+        live--;
         throw new MlockError(size, error);
       }
     }
@@ -80,9 +104,9 @@ export class SecureRegion {
     this.#memory = memory;
   }
 
-  /** Secure allocations whose memory is still mapped (freed ones until collected), and the most the mapping limit allows. */
-  static get usage(): { live: number; limit: number } {
-    return { live, limit: LIMIT };
+  /** Secure regions allocated and not freed, the most allowed at once, and the process's memory mappings (Linux). */
+  static get usage(): { live: number; limit: number; mappings: number | null; maxMappings: number } {
+    return { live, limit: LIMIT, mappings: mappingsNow(), maxMappings: MAX_MAP_COUNT };
   }
 
   get protection(): Protection {
@@ -122,6 +146,7 @@ export class SecureRegion {
     sodium.sodium_memzero(this.#memory);
     sodium.sodium_free(this.#memory);
     this.#freed = true;
+    live--;
     return intact;
   }
 
