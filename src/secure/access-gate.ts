@@ -19,6 +19,8 @@ export class AccessGate {
   readonly #idle: Condition;
   #accessors = 0;
   #closing = false;
+  /** The owner was garbage-collected while a callback still ran: free when the last one leaves. */
+  #orphaned = false;
 
   constructor(
     readonly region: SecureRegion,
@@ -70,7 +72,8 @@ export class AccessGate {
     await using _ = await this.#mutex.lock();
     this.#accessors--;
     if (this.#accessors > 0) return;
-    if (!this.region.freed) this.region.protect('noaccess');
+    if (this.#orphaned) this.region.free();
+    else if (!this.region.freed) this.region.protect('noaccess');
     this.#idle.notifyAll();
   }
 
@@ -87,9 +90,18 @@ export class AccessGate {
     return this.region.free();
   }
 
-  /** Frees without waiting: for the finalizer of a buffer nobody can reach any more. */
+  /**
+   * For the finalizer of a buffer nobody can reach any more: frees now, or, if a callback is
+   * still running on a view (an async one can outlive every reference to its buffer), when the
+   * last callback leaves. Returns false if freeing was deferred.
+   */
   freeUnreachable(): boolean {
     this.#closing = true;
-    return this.region.free();
+    if (this.#accessors > 0) {
+      this.#orphaned = true;
+      return false;
+    }
+    this.region.free();
+    return true;
   }
 }

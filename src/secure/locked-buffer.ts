@@ -35,7 +35,12 @@ export class LockedBuffer implements Destroyable, AsyncDisposable {
 
   private constructor(region: SecureRegion) {
     this.#gate = new AccessGate(region, `LockedBuffer(${region.size} bytes)`, 'buffer', 'readwrite');
-    region.protect('noaccess');
+    try {
+      region.protect('noaccess');
+    } catch (error) {
+      region.free();
+      throw error;
+    }
     this.#ref = register(this, this.#gate);
   }
 

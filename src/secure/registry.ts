@@ -1,5 +1,6 @@
 import { DeadboltError, Mutex } from '../index.js';
 import type { AccessGate } from './access-gate.js';
+import { CanaryError } from './errors.js';
 
 /** Rank of the registry's lock class: after `coffer` (10), before each `buffer` (30). */
 export const BUFFERS_RANK = 20;
@@ -23,9 +24,9 @@ export class PurgeError extends DeadboltError {
   ) {
     super(
       'ERR_PURGE',
-      `purge destroyed ${destroyed} secure buffer(s) but not ${failed.length}`,
+      `purge destroyed ${destroyed} secure buffer(s), with ${failed.length} problem(s)`,
       failed.map(({ buffer, error }) => `  ${buffer}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`).join('\n') +
-        '\nThose still in use stay registered (a later purge tries again); none was skipped silently.',
+        '\nA buffer still in use stays registered (a later purge tries again); one with a bad canary was freed anyway. None was skipped silently.',
     );
   }
 
@@ -45,7 +46,7 @@ const purgeHooks = new Set<(options: { timeout: number; signal: AbortSignal | un
 
 const finalizer = new FinalizationRegistry<{ gate: AccessGate; description: string }>(({ gate, description }) => {
   if (gate.region.freed) return;
-  gate.freeUnreachable();
+  gate.freeUnreachable(); // deferred while a callback still runs on a view
   process.emitWarning(`${description} was garbage-collected without destroy(); deadbolt wiped and freed it. Destroy secure buffers (or use \`await using\`) so their lifetime is explicit.`, {
     code: 'DEADBOLT_SECURE_LEAK',
   });
@@ -110,7 +111,10 @@ export async function purge(options?: { timeout?: number; signal?: AbortSignal }
         destroyed++;
       } catch (error) {
         failed.push({ buffer: buffer.description, error });
-        live.add(ref);
+        // A bad canary is reported after the buffer was freed anyway: only a buffer still in
+        // use goes back, for a later purge.
+        if (error instanceof CanaryError) destroyed++;
+        else live.add(ref);
       }
     }),
   );

@@ -29,7 +29,12 @@ export class Secret implements Destroyable, AsyncDisposable {
   /** @internal Use SecretFactory. */
   constructor(region: SecureRegion) {
     this.#gate = new AccessGate(region, `Secret(${region.size} bytes)`, 'secret', 'readonly');
-    region.protect('noaccess');
+    try {
+      region.protect('noaccess');
+    } catch (error) {
+      region.free();
+      throw error;
+    }
     this.#ref = register(this, this.#gate);
   }
 
