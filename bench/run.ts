@@ -17,13 +17,13 @@
  * BENCH_QUICK=1: one round with small counts, a smoke test. It writes its RESULTS.md to the OS
  * temp directory instead of bench/RESULTS.md.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { CONTENDERS, SCENARIOS, type ContenderId, type ContenderInfo, type Scenario } from './contenders.js';
+import { measuredEnv, runJsonChild } from './child.js';
 import { runFsBenchmarks } from './fs/run-fs.js';
 import { runSecureBenchmarks } from './secure/run-secure.js';
 import type { WorkerConfig, WorkerResult } from './worker.js';
@@ -71,7 +71,7 @@ interface JobOutcome {
   readonly otherWarnings: number;
 }
 
-function runJob(workerPath: string, info: ContenderInfo, scenario: Scenario): Promise<JobOutcome> {
+async function runJob(workerPath: string, info: ContenderInfo, scenario: Scenario): Promise<JobOutcome> {
   const config: WorkerConfig = {
     distUrl: pathToFileURL(distIndex).href,
     samples: SAMPLES_PER_PROCESS,
@@ -80,40 +80,17 @@ function runJob(workerPath: string, info: ContenderInfo, scenario: Scenario): Pr
     flows: FLOWS,
     opsPerFlow: OPS_PER_FLOW,
   };
-  const env: NodeJS.ProcessEnv = { ...process.env, DEADBOLT_CHECKS: info.checks };
-  // Nothing may change the measured process behind our back: no preloads (tsx would turn source
-  // maps on), and deadbolt's default stack policy.
-  delete env.NODE_OPTIONS;
-  delete env.DEADBOLT_STACKS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', workerPath, info.id, scenario, JSON.stringify(config)], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) {
-        reject(new Error(`${info.id} ${scenario}: worker exited with ${String(code)}\n${stderr}${stdout}`));
-        return;
-      }
-      // Checked mode reports the event loop as blocked: the benchmark loops run entirely on
-      // microtasks and never yield. The report is emitted between samples, outside timed code.
-      const codes = stderr.match(/\[DEADBOLT_[A-Z_]+\]/g) ?? [];
-      const loopBlocked = codes.filter((c) => c === '[DEADBOLT_LOOP_BLOCKED]').length;
-      const other = stderr
-        .split('\n')
-        .filter((l) => l.trim() !== '' && !/DEADBOLT_LOOP_BLOCKED|^\s|^Move |^\(Use `node --trace-warnings/.test(l))
-        .join('\n');
-      if (other !== '') process.stderr.write(`[${info.id} ${scenario}] stderr:\n${other}\n`);
-      resolve({ result: JSON.parse(line) as WorkerResult, loopBlocked, otherWarnings: codes.length - loopBlocked });
-    });
-  });
+  const { result, stderr } = await runJsonChild<WorkerResult>(`${info.id} ${scenario}: worker`, [workerPath, info.id, scenario, JSON.stringify(config)], measuredEnv(info.checks), root);
+  // Checked mode reports the event loop as blocked: the benchmark loops run entirely on
+  // microtasks and never yield. The report is emitted between samples, outside timed code.
+  const codes = stderr.match(/\[DEADBOLT_[A-Z_]+\]/g) ?? [];
+  const loopBlocked = codes.filter((c) => c === '[DEADBOLT_LOOP_BLOCKED]').length;
+  const other = stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !/DEADBOLT_LOOP_BLOCKED|^\s|^Move |^\(Use `node --trace-warnings/.test(l))
+    .join('\n');
+  if (other !== '') process.stderr.write(`[${info.id} ${scenario}] stderr:\n${other}\n`);
+  return { result, loopBlocked, otherWarnings: codes.length - loopBlocked };
 }
 
 function checkSanity(info: ContenderInfo, result: WorkerResult): void {

@@ -22,6 +22,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { now, SEED_KEYS, seedData, writeSeedFile } from './common.mjs';
 import { fmtCount, fmtMs, fmtOps, fmtRatio, median, rotate, spread, table } from '../stats.js';
+import { measuredEnv, runJsonChild } from '../child.js';
 
 export interface FsCriterion {
   name: string;
@@ -145,33 +146,14 @@ class Diagnostics {
 }
 
 function childEnv(checks: Checks): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DEADBOLT_CHECKS: checks };
-  // Nothing may change the measured process behind our back: no preloads (tsx would turn source
-  // maps on), and deadbolt's default stack policy.
-  delete env.NODE_OPTIONS;
-  delete env.DEADBOLT_STACKS;
-  return env;
+  return measuredEnv(checks);
 }
 
 /** Runs a child to completion and parses the last line of its stdout as JSON. */
-function runJson<T>(diag: Diagnostics, label: string, file: string, args: readonly string[], checks: Checks = 'off'): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', script(file), ...args], { cwd: root, env: childEnv(checks), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) {
-        reject(new Error(`${label}: ${file} exited with ${String(code)}\n${stderr}${stdout}`));
-        return;
-      }
-      diag.stderr(label, stderr);
-      resolve(JSON.parse(line) as T);
-    });
-  });
+async function runJson<T>(diag: Diagnostics, label: string, file: string, args: readonly string[], checks: Checks = 'off'): Promise<T> {
+  const { result, stderr } = await runJsonChild<T>(`${label}: ${file}`, [script(file), ...args], childEnv(checks), root);
+  diag.stderr(label, stderr);
+  return result;
 }
 
 interface Message {

@@ -3,10 +3,10 @@
  * process per mode (fast, checked) on the built dist/secure.js, and the figures are the medians
  * of all samples. Returns a markdown section for bench/RESULTS.md.
  */
-import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { measuredEnv, runJsonChild } from '../child.js';
 import { fmtMs, fmtOps, fmtRatio, median, spread, table } from '../stats.js';
 
 interface Sample {
@@ -20,21 +20,9 @@ interface LoopResult {
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '..', '..');
 
-function runLoop(checks: 'on' | 'off', config: object): Promise<LoopResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DEADBOLT_CHECKS: checks, NODE_OPTIONS: '' };
-    const child = spawn(process.execPath, ['--expose-gc', join(here, 'secure-loop.mjs'), JSON.stringify(config)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`secure-loop (checks ${checks}) exited with ${String(code)}\n${stderr}${stdout}`));
-      else resolve(JSON.parse(line) as LoopResult);
-    });
-  });
+async function runLoop(checks: 'on' | 'off', config: object): Promise<LoopResult> {
+  const { result } = await runJsonChild<LoopResult>(`secure-loop (checks ${checks})`, [join(here, 'secure-loop.mjs'), JSON.stringify(config)], measuredEnv(checks), root);
+  return result;
 }
 
 export async function runSecureBenchmarks(options: { quick: boolean; log: (line: string) => void }): Promise<{ markdown: string }> {

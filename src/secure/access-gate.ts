@@ -105,3 +105,14 @@ export class AccessGate {
     return true;
   }
 }
+
+/** A gate over a fresh region, which is made no-access first (and freed if that fails). */
+export function gateFor(region: SecureRegion, what: string, className: string, accessProtection: Protection): AccessGate {
+  try {
+    region.protect('noaccess');
+  } catch (error) {
+    region.free();
+    throw error;
+  }
+  return new AccessGate(region, what, className, accessProtection);
+}

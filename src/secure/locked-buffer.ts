@@ -1,6 +1,5 @@
-import sodium from 'sodium-native';
 import type { AcquireOptions } from '../index.js';
-import { AccessGate } from './access-gate.js';
+import { gateFor, type AccessGate } from './access-gate.js';
 import { CanaryError } from './errors.js';
 import { register, unregister, type Destroyable } from './registry.js';
 import { SecureRegion } from './secure-region.js';
@@ -34,13 +33,7 @@ export class LockedBuffer implements Destroyable, AsyncDisposable {
   #destroyed = false;
 
   private constructor(region: SecureRegion) {
-    this.#gate = new AccessGate(region, `LockedBuffer(${region.size} bytes)`, 'buffer', 'readwrite');
-    try {
-      region.protect('noaccess');
-    } catch (error) {
-      region.free();
-      throw error;
-    }
+    this.#gate = gateFor(region, `LockedBuffer(${region.size} bytes)`, 'buffer', 'readwrite');
     this.#ref = register(this, this.#gate);
   }
 
@@ -51,18 +44,12 @@ export class LockedBuffer implements Destroyable, AsyncDisposable {
 
   /** A buffer holding a copy of `source`, which is then wiped (zeroed): the secret lives in one place. */
   static from(source: Uint8Array): LockedBuffer {
-    if (!(source instanceof Uint8Array)) throw new TypeError('LockedBuffer.from(source): source must be a Uint8Array or Buffer');
-    const region = new SecureRegion(source.length);
-    region.bytes.set(source);
-    sodium.sodium_memzero(source);
-    return new LockedBuffer(region);
+    return new LockedBuffer(SecureRegion.copyOf(source, 'LockedBuffer.from(source)'));
   }
 
   /** A buffer of `size` random bytes (libsodium's CSPRNG). */
   static random(size: number): LockedBuffer {
-    const region = new SecureRegion(size);
-    sodium.randombytes_buf(region.bytes);
-    return new LockedBuffer(region);
+    return new LockedBuffer(SecureRegion.random(size));
   }
 
   get size(): number {

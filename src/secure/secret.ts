@@ -1,6 +1,5 @@
-import sodium from 'sodium-native';
 import type { AcquireOptions } from '../index.js';
-import { AccessGate } from './access-gate.js';
+import { gateFor, type AccessGate } from './access-gate.js';
 import { CanaryError, SecretClosedError } from './errors.js';
 import { register, unregister, type Destroyable } from './registry.js';
 import { SecureRegion } from './secure-region.js';
@@ -28,13 +27,7 @@ export class Secret implements Destroyable, AsyncDisposable {
 
   /** @internal Use SecretFactory. */
   constructor(region: SecureRegion) {
-    this.#gate = new AccessGate(region, `Secret(${region.size} bytes)`, 'secret', 'readonly');
-    try {
-      region.protect('noaccess');
-    } catch (error) {
-      region.free();
-      throw error;
-    }
+    this.#gate = gateFor(region, `Secret(${region.size} bytes)`, 'secret', 'readonly');
     this.#ref = register(this, this.#gate);
   }
 
@@ -93,16 +86,10 @@ export class Secret implements Destroyable, AsyncDisposable {
  */
 export const SecretFactory = {
   create(source: Uint8Array): Secret {
-    if (!(source instanceof Uint8Array)) throw new TypeError('SecretFactory.create(source): source must be a Uint8Array or Buffer');
-    const region = new SecureRegion(source.length);
-    region.bytes.set(source);
-    sodium.sodium_memzero(source);
-    return new Secret(region);
+    return new Secret(SecureRegion.copyOf(source, 'SecretFactory.create(source)'));
   },
   random(size: number): Secret {
-    const region = new SecureRegion(size);
-    sodium.randombytes_buf(region.bytes);
-    return new Secret(region);
+    return new Secret(SecureRegion.random(size));
   },
 };
 

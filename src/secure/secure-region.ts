@@ -104,6 +104,22 @@ export class SecureRegion {
     this.#memory = memory;
   }
 
+  /** A region holding a copy of `source`, which is then wiped: the secret lives in one place. */
+  static copyOf(source: Uint8Array, what: string): SecureRegion {
+    if (!(source instanceof Uint8Array)) throw new TypeError(`${what}: source must be a Uint8Array or Buffer`);
+    const region = new SecureRegion(source.length);
+    region.bytes.set(source);
+    sodium.sodium_memzero(source);
+    return region;
+  }
+
+  /** A region of `size` bytes from libsodium's CSPRNG. */
+  static random(size: number): SecureRegion {
+    const region = new SecureRegion(size);
+    sodium.randombytes_buf(region.bytes);
+    return region;
+  }
+
   /** Secure regions allocated and not freed, the most allowed at once, and the process's memory mappings (Linux). */
   static get usage(): { live: number; limit: number; mappings: number | null; maxMappings: number } {
     return { live, limit: LIMIT, mappings: mappingsNow(), maxMappings: MAX_MAP_COUNT };

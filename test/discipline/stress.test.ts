@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { configure, DeadlockError, lockAll, Mutex, RwLock, Semaphore, type Guard } from '../../src/index.js';
-import { checkedMode, sleep, uniqueName } from '../support/helpers.js';
+import { checkedMode, seededRandom, sleep, uniqueName } from '../support/helpers.js';
 
 /** `npm run test:stress` sets DEADBOLT_STRESS=1 for the long runs. */
 const HEAVY = process.env.DEADBOLT_STRESS === '1';
 const FLOWS = HEAVY ? 1_000 : 150;
 const OPS = HEAVY ? 200 : 20;
 
-/** A deterministic generator, so that a failing run can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`stress: ${FLOWS} flows x ${OPS} ops in checked mode${HEAVY ? ' (heavy)' : ''}`, () => {
   beforeEach(checkedMode);
@@ -35,7 +24,7 @@ describe(`stress: ${FLOWS} flows x ${OPS} ops in checked mode${HEAVY ? ' (heavy)
     let readers = 0;
     const seed = 0xdeadb01;
     const flow = async (id: number): Promise<number> => {
-      const next = random(seed + id);
+      const next = seededRandom(seed + id);
       let done = 0;
       for (let op = 0; op < OPS; op++) {
         const pick = buffers.filter(() => next() < 0.3).slice(0, 3);
@@ -83,7 +72,7 @@ describe(`stress: ${FLOWS} flows x ${OPS} ops in checked mode${HEAVY ? ' (heavy)
     const owners = new Map<Mutex, number>();
     let deadlocks = 0;
     const flow = async (id: number): Promise<void> => {
-      const next = random(0xabcdef + id);
+      const next = seededRandom(0xabcdef + id);
       for (let op = 0; op < OPS; op++) {
         for (;;) {
           const first = locks[Math.floor(next() * locks.length)] as Mutex;

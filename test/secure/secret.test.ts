@@ -8,7 +8,7 @@ import { SecretClosedError } from '../../src/secure/errors.js';
 import { liveBufferCount } from '../../src/secure/registry.js';
 import { SecretFactory, type Secret } from '../../src/secure/secret.js';
 import { SecureRegion } from '../../src/secure/secure-region.js';
-import { checkedMode, inOtherFlow, rejectionOf, settle, sleep } from '../support/helpers.js';
+import { checkedMode, inOtherFlow, rejectionOf, seededRandom, settle, sleep } from '../support/helpers.js';
 import { deferred } from '../support/flows.js';
 import { describeEnd, resultLine, runChild } from './fixtures/run-child.js';
 
@@ -18,17 +18,6 @@ before(() => {
 
 const text = (secret: Secret): Promise<string> => secret.withBytes((view) => Buffer.from(view).toString());
 
-/** mulberry32: a small seeded PRNG, so a failing interleaving can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 describe('Secret: creation and reading', () => {
   it('create() copies the bytes into secure memory and zeroes the source', async () => {
@@ -212,7 +201,7 @@ describe('Secret: close while reading (seeded interleavings)', () => {
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: ${READERS} readers and a close at a random point; each read is right or SecretClosedError; none after close gets in`, async () => {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const expected = Buffer.alloc(256);
       for (let i = 0; i < expected.length; i++) expected[i] = Math.floor(random() * 256);
       const secret = SecretFactory.create(Buffer.from(expected));

@@ -11,23 +11,13 @@ import { EnclaveOpenError, SecretClosedError } from '../../src/secure/errors.js'
 import { LockedBuffer } from '../../src/secure/locked-buffer.js';
 import { purge, PurgeError } from '../../src/secure/registry.js';
 import { SecretFactory } from '../../src/secure/secret.js';
-import { checkedMode } from '../support/helpers.js';
+import { checkedMode, seededRandom } from '../support/helpers.js';
 
 /** `npm run test:stress` sets DEADBOLT_STRESS=1 for the long run. */
 const HEAVY = process.env.DEADBOLT_STRESS === '1';
 const FLOWS = HEAVY ? 200 : 40;
 const OPS = HEAVY ? 100 : 25;
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`secure stress: ${FLOWS} flows x ${OPS} ops in checked mode${HEAVY ? ' (heavy)' : ''}`, { timeout: 120_000 }, () => {
   beforeEach(checkedMode);
@@ -86,7 +76,7 @@ describe(`secure stress: ${FLOWS} flows x ${OPS} ops in checked mode${HEAVY ? ' 
     }
 
     async function flow(id: number): Promise<void> {
-      const next = random(1_000 + id);
+      const next = seededRandom(1_000 + id);
       for (let op = 0; op < OPS; op++) {
         // Let the event loop turn, as I/O does in a real program: libsodium unmaps freed buffers
         // only in finalizers that run then, and a loop of promises alone would never let them.
