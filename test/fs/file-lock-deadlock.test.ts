@@ -3,42 +3,21 @@
 // fixtures/lock-worker.ts, whose commands run in one flow, so a `lock` it sends while holding
 // another lock is a wait "while holding", published to the test's own wait registry.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { FileLock } from '../../src/fs/index.js';
 import { DeadlockError, LockTimeoutError } from '../../src/index.js';
 import { checkedMode, inOtherFlow, sleep } from '../support/helpers.js';
-import {
-  killWorkers,
-  LockWorker,
-  publishedWaitFor,
-  publishedWaits,
-  registryFile,
-  removeTempDirs,
-  startWorkers,
-  tempDir,
-  until,
-  watch,
-  type Mode,
-  type WorkerReply,
-} from './fixtures/lock-support.js';
+import { LockWorker, publishedWaitFor, publishedWaits, registryFile, startWorkers, tempDir, until, watch, type Mode, type WorkerReply, useLockSandbox } from './fixtures/lock-support.js';
 
-const registry = mkdtempSync(join(tmpdir(), 'deadbolt-fl-reg-'));
-process.env.DEADBOLT_FS_REGISTRY = registry;
+const { registry } = useLockSandbox();
 
 /** The victim must be told within this long of starting its wait (typically ~30–50 ms). */
 const DETECT_WITHIN_MS = 500;
 /** Waits in these tests are bounded, but far beyond any detection time: nothing may time out. */
 const WAIT_TIMEOUT = 10_000;
-
-afterEach(killWorkers);
-after(async () => {
-  await killWorkers();
-  removeTempDirs();
-  rmSync(registry, { recursive: true, force: true });
-});
 
 function setup(): { dir: string; registry: string } {
   return { dir: tempDir(), registry: tempDir('deadbolt-fl-reg-') };

@@ -2,25 +2,16 @@
 // and aborts while another process holds the lock, and a holder's SIGKILL. Children run
 // fixtures/lock-worker.ts and are synchronised over IPC; lock files live in fresh temp dirs.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
+
 import { join } from 'node:path';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { FileLock } from '../../src/fs/index.js';
 import { LockTimeoutError, type Guard } from '../../src/index.js';
 import { checkedMode, fastMode, inOtherFlow, rejectionOf, sleep } from '../support/helpers.js';
-import { holderRecord, killWorkers, LockWorker, removeTempDirs, startWorkers, tempDir, watch } from './fixtures/lock-support.js';
+import { holderRecord, LockWorker, startWorkers, tempDir, watch, useLockSandbox } from './fixtures/lock-support.js';
 
-// This file's own wait registry, so that runs never meet other processes' published waits.
-const registry = mkdtempSync(join(tmpdir(), 'deadbolt-fl-reg-'));
-process.env.DEADBOLT_FS_REGISTRY = registry;
-
-afterEach(killWorkers);
-after(async () => {
-  await killWorkers();
-  removeTempDirs();
-  rmSync(registry, { recursive: true, force: true });
-});
+useLockSandbox();
 
 /** A fresh lock directory and a wait registry of the test's own for its children. */
 function setup(): { dir: string; registry: string } {

@@ -3,25 +3,17 @@
 // removes exactly the records of dead processes (and their published waits), never a lock file.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { cleanStaleLocks, FileLock, inspectLocks } from '../../src/fs/index.js';
 import { holdersOf } from '../../src/fs/lock-metadata.js';
 import { processStartTime } from '../../src/fs/process-info.js';
 import { checkedMode } from '../support/helpers.js';
-import { holderRecord, killWorkers, LockWorker, publishedWaitFor, registryFile, removeTempDirs, startWorkers, tempDir, until, watch } from './fixtures/lock-support.js';
+import { holderRecord, LockWorker, publishedWaitFor, registryFile, startWorkers, tempDir, until, watch, useLockSandbox } from './fixtures/lock-support.js';
 
-const registry = mkdtempSync(join(tmpdir(), 'deadbolt-fl-reg-'));
-process.env.DEADBOLT_FS_REGISTRY = registry;
-
-afterEach(killWorkers);
-after(async () => {
-  await killWorkers();
-  removeTempDirs();
-  rmSync(registry, { recursive: true, force: true });
-});
+useLockSandbox();
 
 const host = hostname();
 

@@ -4,13 +4,12 @@
 // process gets the lock at once, and cleanup() leaves no temp files or dead holders' records.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FileLock } from '../../src/fs/file-lock.js';
 import { Store } from '../../src/fs/store.js';
-import { checkedMode, inOtherFlow, sleep } from '../support/helpers.js';
-import { Children, tempDebris, type Child } from './fixtures/store-harness.js';
+import { inOtherFlow, sleep } from '../support/helpers.js';
+import { tempDebris, useStoreSandbox, type Child } from './fixtures/store-harness.js';
 import { crashProblem, crashStep, emptyCrash, type Crash } from './fixtures/store-shared.js';
 
 const LANES = 3;
@@ -18,23 +17,7 @@ const KILLS_PER_LANE = 18;
 /** Padding of every state: a write of ~128 KiB plus fsync is a wide window to kill in. */
 const PAD = 128 * 1024;
 
-let base = '';
-let children: Children;
-
-before(() => {
-  base = fs.mkdtempSync(path.join(os.tmpdir(), 'deadbolt-store-'));
-  const registry = path.join(base, 'registry');
-  fs.mkdirSync(registry);
-  process.env.DEADBOLT_FS_REGISTRY = registry;
-  children = new Children({ ...process.env, DEADBOLT_FS_REGISTRY: registry });
-  checkedMode();
-});
-
-afterEach(() => children.killAll());
-
-after(() => {
-  fs.rmSync(base, { recursive: true, force: true });
-});
+const sandbox = useStoreSandbox();
 
 interface LaneStats {
   kills: number;
@@ -94,13 +77,13 @@ function deadHolderRecords(lockPath: string): { whole: string[]; torn: string[] 
 }
 
 async function lane(index: number): Promise<LaneStats> {
-  const dir = path.join(base, `lane${index}`);
+  const dir = path.join(sandbox.base, `lane${index}`);
   fs.mkdirSync(dir);
   const file = path.join(dir, 'store.json');
   const stats: LaneStats = { kills: 0, debris: 0, afterWrites: 0, slowestTakeoverMs: 0, tornRecords: 0 };
   let known = 0; // the count of the last state known to be written (acknowledged or read back)
   for (let kill = 0; kill < KILLS_PER_LANE; kill++) {
-    const child = children.start('crasher', file, PAD);
+    const child = sandbox.children.start('crasher', file, PAD);
     await child.next('ready');
     // Three kinds of moment: 0-30 ms after start-up, 0-30 ms after the first write, or the
     // instant a temp file of a write appears.

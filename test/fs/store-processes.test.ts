@@ -3,40 +3,22 @@
 // an exact state. Children are test/fs/fixtures/store-child.ts, forked with tsx and IPC.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Store } from '../../src/fs/store.js';
-import { checkedMode, sleep } from '../support/helpers.js';
-import { Children, type Child } from './fixtures/store-harness.js';
+import { sleep } from '../support/helpers.js';
+import { Children, useStoreSandbox, type Child } from './fixtures/store-harness.js';
 import { churnKey, counterProblem, emptyCounter, SEED_KEYS, seedKey, type Counter, type Entries } from './fixtures/store-shared.js';
 
-let base = '';
-let children: Children;
+const sandbox = useStoreSandbox();
 let unique = 0;
 
 function freshFile(): { dir: string; file: string } {
   unique += 1;
-  const dir = path.join(base, `t${unique}`);
+  const dir = path.join(sandbox.base, `t${unique}`);
   fs.mkdirSync(dir);
   return { dir, file: path.join(dir, 'store.json') };
 }
-
-before(() => {
-  base = fs.mkdtempSync(path.join(os.tmpdir(), 'deadbolt-store-'));
-  const registry = path.join(base, 'registry');
-  fs.mkdirSync(registry);
-  // This process's own FileLocks and cleanStaleLocks use the same private registry.
-  process.env.DEADBOLT_FS_REGISTRY = registry;
-  children = new Children({ ...process.env, DEADBOLT_FS_REGISTRY: registry });
-  checkedMode();
-});
-
-afterEach(() => children.killAll());
-
-after(() => {
-  fs.rmSync(base, { recursive: true, force: true });
-});
 
 async function startAll(started: Child[]): Promise<void> {
   await Promise.all(started.map((child) => child.next('ready')));
@@ -62,7 +44,7 @@ function onDisk(file: string): { version: number; data: unknown } {
 async function addersRound(writers: number, count: number, options: { coalesce: boolean; burst: number; fsync?: boolean; env?: NodeJS.ProcessEnv }): Promise<number[]> {
   const { coalesce, burst, fsync = true, env } = options;
   const { file } = freshFile();
-  const group = env === undefined ? children : new Children({ ...children.env, ...env });
+  const group = env === undefined ? sandbox.children : new Children({ ...sandbox.children.env, ...env });
   const adders = Array.from({ length: writers }, (_, id) => group.start('adder', file, `p${id}`, count, coalesce ? 1 : 0, burst, 10, fsync ? 1 : 0));
   await startAll(adders);
   for (const adder of adders) adder.send({ type: 'go' });
@@ -110,8 +92,8 @@ describe('Store across processes', { timeout: 90_000 }, () => {
 
   it('readers in other processes see only whole, self-consistent states, and never go back', async (t) => {
     const { file } = freshFile();
-    const readers = [children.start('reader', file, 'counter'), children.start('reader', file, 'counter')];
-    const writers = [children.start('adder', file, 'a', 60, 1, 3, 10), children.start('adder', file, 'b', 60, 1, 3, 10)];
+    const readers = [sandbox.children.start('reader', file, 'counter'), sandbox.children.start('reader', file, 'counter')];
+    const writers = [sandbox.children.start('adder', file, 'a', 60, 1, 3, 10), sandbox.children.start('adder', file, 'b', 60, 1, 3, 10)];
     await startAll([...readers, ...writers]);
     for (const reader of readers) reader.send({ type: 'go' });
     for (const writer of writers) writer.send({ type: 'go' });
@@ -161,8 +143,8 @@ describe('Store across processes', { timeout: 90_000 }, () => {
       for (let i = 0; i < SEED_KEYS; i++) draft.entries[seedKey(i)] = seedKey(i);
     });
     const count = 24;
-    const reader = children.start('reader', file, 'churn');
-    const writers = [0, 1, 2].map((writer) => children.start('churn', file, writer, count, 3));
+    const reader = sandbox.children.start('reader', file, 'churn');
+    const writers = [0, 1, 2].map((writer) => sandbox.children.start('churn', file, writer, count, 3));
     await startAll([reader, ...writers]);
     reader.send({ type: 'go' });
     for (const writer of writers) writer.send({ type: 'go' });
