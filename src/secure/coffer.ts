@@ -48,6 +48,13 @@ function hashInto(output: Uint8Array, input: Uint8Array): void {
   sodium.crypto_generichash(output, input);
 }
 
+let readPartitions: (coffer: Coffer) => Promise<{ left: Buffer; right: Buffer }>;
+
+/** For tests only: copies of a coffer's two key partitions, in ordinary memory. Not exported by deadbolt/secure. */
+export function partitionsForTest(coffer: Coffer): Promise<{ left: Buffer; right: Buffer }> {
+  return readPartitions(coffer);
+}
+
 /**
  * memguard's key store: one 32-byte key that is never stored whole. It is split into two
  * 32-byte partitions in libsodium secure memory (guard pages, canary, mlock, no-access while
@@ -206,12 +213,13 @@ export class Coffer implements AsyncDisposable {
     return this.#mutex;
   }
 
-  /** @internal For tests: copies of the partitions, in ordinary memory. Never use otherwise. */
-  async partitionsForTest(): Promise<{ left: Buffer; right: Buffer }> {
-    return this.#mutex.run(() => {
-      this.#assertAlive();
-      return this.#withPartitions('readonly', () => ({ left: Buffer.from(this.#left.bytes), right: Buffer.from(this.#right.bytes) }));
-    });
+  static {
+    // Not a method, so that it is in no published type: tests import it from this module only.
+    readPartitions = (coffer) =>
+      coffer.#mutex.run(() => {
+        coffer.#assertAlive();
+        return coffer.#withPartitions('readonly', () => ({ left: Buffer.from(coffer.#left.bytes), right: Buffer.from(coffer.#right.bytes) }));
+      });
   }
 
   /** Before waiting: nothing new once destroy() began. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import sodium from 'sodium-native';
 import { LockOrderError, LockTimeoutError, Mutex } from '../../src/index.js';
-import { COFFER_RANK, Coffer, defaultCoffer } from '../../src/secure/coffer.js';
+import { COFFER_RANK, Coffer, defaultCoffer, partitionsForTest } from '../../src/secure/coffer.js';
 import { SecretClosedError } from '../../src/secure/errors.js';
 import { purge } from '../../src/secure/registry.js';
 import { checkedMode, inOtherFlow, rejectionOf, settle, sleep, uniqueName } from '../support/helpers.js';
@@ -28,7 +28,7 @@ describe('Coffer', () => {
   it('stores key = left XOR BLAKE2b-256(right), 32 bytes, never whole', async () => {
     await using coffer = new Coffer({ rekeyIntervalMs: 0 });
     const key = await keyOf(coffer);
-    const { left, right } = await coffer.partitionsForTest();
+    const { left, right } = await partitionsForTest(coffer);
     assert.equal(key.length, 32);
     assert.deepEqual(key, xor(left, blake2b256(right)));
     assert.notDeepEqual(left, key);
@@ -38,10 +38,10 @@ describe('Coffer', () => {
   it('rekey changes both partitions and keeps the key', async () => {
     await using coffer = new Coffer({ rekeyIntervalMs: 0 });
     const before = await keyOf(coffer);
-    let parts = await coffer.partitionsForTest();
+    let parts = await partitionsForTest(coffer);
     for (let i = 0; i < 5; i++) {
       await coffer.rekey();
-      const next = await coffer.partitionsForTest();
+      const next = await partitionsForTest(coffer);
       assert.notDeepEqual(next.left, parts.left);
       assert.notDeepEqual(next.right, parts.right);
       assert.deepEqual(xor(next.left, blake2b256(next.right)), before);
@@ -55,10 +55,10 @@ describe('Coffer', () => {
   it('the timer re-keys at its interval and the key stays the same', async () => {
     await using coffer = new Coffer({ rekeyIntervalMs: 20 });
     const before = await keyOf(coffer);
-    const parts = await coffer.partitionsForTest();
+    const parts = await partitionsForTest(coffer);
     await sleep(130);
     assert.ok(coffer.stats.rekeys >= 2, `expected >= 2 timer re-keys, got ${coffer.stats.rekeys}`);
-    assert.notDeepEqual((await coffer.partitionsForTest()).right, parts.right);
+    assert.notDeepEqual((await partitionsForTest(coffer)).right, parts.right);
     assert.deepEqual(await keyOf(coffer), before);
   });
 
@@ -145,7 +145,7 @@ describe('Coffer', () => {
     await coffer.reset();
     const after = await keyOf(coffer);
     assert.notDeepEqual(after, before);
-    const { left, right } = await coffer.partitionsForTest();
+    const { left, right } = await partitionsForTest(coffer);
     assert.deepEqual(after, xor(left, blake2b256(right)));
   });
 
