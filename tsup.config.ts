@@ -25,7 +25,7 @@ const useBuiltLibrary: Plugin = {
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', fs: 'src/fs/index.ts', secure: 'src/secure/index.ts' },
+    entry: { index: 'src/index.ts', fs: 'src/fs/index.ts', secure: 'src/secure/index.ts', threads: 'src/threads/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',

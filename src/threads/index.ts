@@ -1,0 +1,6 @@
+/**
+ * deadbolt/threads: locks shared by worker threads over a SharedArrayBuffer, under one discipline
+ * across threads (shared ranks, a shared wait-for table, owner-died takeover).
+ */
+export { SharedMutex, type SharedMutexHandle } from './shared-mutex.js';
+export { threadsContext, joinThreads, type ThreadsContext } from './arena.js';
