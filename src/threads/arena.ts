@@ -11,7 +11,7 @@ import { threadId } from 'node:worker_threads';
  * Int32 layout:
  *   header   [0] magic  [1] locks allocated  [2] thread slots allocated  [3] arena id
  *   threads  THREAD_SLOTS x [threadId + 1, state]
- *   locks    LOCK_SLOTS x [futex word, owner slot + 1, owner died, 0]
+ *   locks    LOCK_SLOTS x [futex word (owner slot + 1 | CONTENDED), 0, owner died, 0]
  *   waits    WAIT_SLOTS x [owner slot + 1 (0 = free), awaited lock + 1, held count, held locks x MAX_HELD]
  * then a Float64 per lock (rank, NaN for none) and per wait (epoch ms when it began).
  */
@@ -33,12 +33,13 @@ export const enum ThreadState {
   Dead = 2,
 }
 
-/** Futex word values: the classic three-state mutex (Drepper, "Futexes Are Tricky"). */
-export const enum Futex {
-  Unlocked = 0,
-  Locked = 1,
-  Contended = 2,
-}
+/**
+ * A futex word is 0 when free, else the owner's thread slot + 1, with CONTENDED set once some
+ * thread waits (Drepper's three-state mutex, with the owner folded in so that taking and
+ * releasing the lock are one atomic operation each, as in the bare CAS mutex).
+ */
+export const CONTENDED = 1 << 30;
+export const OWNER_MASK = CONTENDED - 1;
 
 const THREADS_AT = HEADER;
 const LOCKS_AT = THREADS_AT + THREAD_SLOTS * THREAD_WORDS;
@@ -99,10 +100,6 @@ export class Arena {
     return LOCKS_AT + lock * LOCK_WORDS;
   }
 
-  owner(lock: number): number {
-    return LOCKS_AT + lock * LOCK_WORDS + 1;
-  }
-
   ownerDied(lock: number): number {
     return LOCKS_AT + lock * LOCK_WORDS + 2;
   }
@@ -114,7 +111,7 @@ export class Arena {
 
   /** The thread slot owning `lock`, or -1. */
   ownerOf(lock: number): number {
-    return Atomics.load(this.words, this.owner(lock)) - 1;
+    return (Atomics.load(this.words, this.futex(lock)) & OWNER_MASK) - 1;
   }
 
   threadIdOf(slot: number): number {

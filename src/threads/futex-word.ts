@@ -1,6 +1,6 @@
 import { DeadlockError, LockTimeoutError, type CycleStep } from '../discipline/errors.js';
 import { channels, publish } from '../discipline/events.js';
-import { Futex, type Arena, type WaitRecord } from './arena.js';
+import { CONTENDED, OWNER_MASK, type Arena, type WaitRecord } from './arena.js';
 
 /** Atomics.waitAsync (ES2024; Node 16+), typed here because the project's lib is ES2023. */
 const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync;
@@ -28,50 +28,50 @@ export class FutexWord {
   /** True while this thread holds the lock it took over from a thread that died holding it. */
   ownerDied = false;
   readonly #futex: number;
-  readonly #owner: number;
+  readonly #me: number;
 
   constructor(
     readonly arena: Arena,
     readonly lock: number,
   ) {
     this.#futex = arena.futex(lock);
-    this.#owner = arena.owner(lock);
+    this.#me = arena.slot + 1;
   }
 
+  /** One compare-and-swap when free; else takes over from a dead owner, or fails. */
   tryAcquire(): boolean {
-    if (Atomics.compareExchange(this.arena.words, this.#futex, Futex.Unlocked, Futex.Locked) === Futex.Unlocked) {
-      Atomics.store(this.arena.words, this.#owner, this.arena.slot + 1);
-      this.ownerDied = false;
-      return true;
-    }
-    return this.#takeOverFromDead();
+    const seen = Atomics.compareExchange(this.arena.words, this.#futex, 0, this.#me);
+    return seen === 0 || this.#takeOverFromDead(seen);
   }
 
   /** The owner thread died holding the lock: the first waiter to swap itself in owns it. */
-  #takeOverFromDead(): boolean {
-    const owner = Atomics.load(this.arena.words, this.#owner);
-    if (owner === 0 || !this.arena.isDead(owner - 1)) return false;
-    if (Atomics.compareExchange(this.arena.words, this.#owner, owner, this.arena.slot + 1) !== owner) return false;
+  #takeOverFromDead(seen: number): boolean {
+    const owner = (seen & OWNER_MASK) - 1;
+    if (owner < 0 || !this.arena.isDead(owner)) return false;
+    if (Atomics.compareExchange(this.arena.words, this.#futex, seen, this.#me | CONTENDED) !== seen) return false;
     Atomics.store(this.arena.words, this.arena.ownerDied(this.lock), 1);
     this.ownerDied = true;
     return true;
   }
 
   release(): void {
-    this.ownerDied = false;
-    Atomics.store(this.arena.words, this.arena.ownerDied(this.lock), 0);
-    Atomics.store(this.arena.words, this.#owner, 0);
-    if (Atomics.exchange(this.arena.words, this.#futex, Futex.Unlocked) === Futex.Contended) Atomics.notify(this.arena.words, this.#futex, 1);
+    if (this.ownerDied) {
+      this.ownerDied = false;
+      Atomics.store(this.arena.words, this.arena.ownerDied(this.lock), 0);
+    }
+    if ((Atomics.exchange(this.arena.words, this.#futex, 0) & CONTENDED) !== 0) Atomics.notify(this.arena.words, this.#futex, 1);
   }
 
-  /** One step of waiting: true once acquired. Marks the word contended, so a release wakes us. */
-  #claim(): boolean {
-    if (Atomics.exchange(this.arena.words, this.#futex, Futex.Contended) === Futex.Unlocked) {
-      Atomics.store(this.arena.words, this.#owner, this.arena.slot + 1);
-      this.ownerDied = false;
-      return true;
-    }
-    return this.#takeOverFromDead();
+  /**
+   * One step of waiting: true once acquired (taken as contended, since others may still wait).
+   * Otherwise marks the word contended, so that the owner's release wakes a waiter, and returns
+   * the value to wait on.
+   */
+  #claim(): number {
+    const seen = Atomics.compareExchange(this.arena.words, this.#futex, 0, this.#me | CONTENDED);
+    if (seen === 0 || this.#takeOverFromDead(seen)) return -1;
+    if ((seen & CONTENDED) !== 0) return seen;
+    return Atomics.compareExchange(this.arena.words, this.#futex, seen, seen | CONTENDED) === seen ? seen | CONTENDED : Atomics.load(this.arena.words, this.#futex);
   }
 
   /** Blocks the thread until acquired; `held`: the shared locks the blocked code holds. */
@@ -81,11 +81,12 @@ export class FutexWord {
     const watch = new CycleWatch(this.arena, wait);
     try {
       for (;;) {
-        if (this.#claim()) return;
+        const value = this.#claim();
+        if (value === -1) return;
         watch.check(label);
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw this.#timeout(label, timeout);
-        Atomics.wait(this.arena.words, this.#futex, Futex.Contended, Math.min(SLICE_MS, remaining));
+        Atomics.wait(this.arena.words, this.#futex, value, Math.min(SLICE_MS, remaining));
       }
     } finally {
       this.arena.withdrawWait(wait);
@@ -103,12 +104,13 @@ export class FutexWord {
     const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
       for (;;) {
-        if (this.#claim()) return;
+        const value = this.#claim();
+        if (value === -1) return;
         if (signal?.aborted) throw signal.reason;
         watch.check(label);
         const remaining = deadline - performance.now();
         if (remaining <= 0) throw this.#timeout(label, timeout);
-        const result = waitAsync(this.arena.words, this.#futex, Futex.Contended, Math.min(SLICE_MS, remaining));
+        const result = waitAsync(this.arena.words, this.#futex, value, Math.min(SLICE_MS, remaining));
         if (result.async) await result.value;
       }
     } finally {

@@ -74,12 +74,15 @@ export class SharedMutexCore extends FifoLock {
     }
   }
 
-  /** Guards that hold the futex word (a guard whose cross-thread wait failed holds only the local part). */
-  readonly #holdingWord = new WeakSet<object>();
+  /**
+   * The guard that holds the futex word. The in-thread part is exclusive, so there is at most
+   * one; a guard whose cross-thread wait failed holds only the in-thread part.
+   */
+  #wordHolder: object | null = null;
 
   #tryWord(guard: object): boolean {
     if (!this.word.tryAcquire()) return false;
-    this.#holdingWord.add(guard);
+    this.#wordHolder = guard;
     return true;
   }
 
@@ -90,14 +93,14 @@ export class SharedMutexCore extends FifoLock {
       guard.release();
       throw error;
     }
-    this.#holdingWord.add(guard);
+    this.#wordHolder = guard;
     return guard;
   }
 
   /** Blocks the thread. Refused if another flow of this thread holds or awaits the lock: it could never run to release it. */
   acquireSync(options: { timeout?: number } | undefined, caller: Caller): Guard {
     const timeout = options?.timeout ?? state.config.defaultTimeout;
-    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT)) {
+    if (options !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT))) {
       throw new RangeError(`${this.label}.lockSync(): timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
     }
     if (state.config.checks) {
@@ -112,13 +115,14 @@ export class SharedMutexCore extends FifoLock {
     if (guard === null) {
       throw new Error(`${this.label}.lockSync(): another flow of this thread holds or awaits this lock; blocking the thread would keep it from ever releasing. Use await lock() here.`);
     }
+    if (this.#tryWord(guard)) return guard;
     try {
       this.word.acquireSync(performance.now() + timeout, timeout, this.label, this.#threadHolds());
     } catch (error) {
       guard.release();
       throw error;
     }
-    this.#holdingWord.add(guard);
+    this.#wordHolder = guard;
     return guard;
   }
 
@@ -142,7 +146,10 @@ export class SharedMutexCore extends FifoLock {
 
   /** @internal The futex word is released first, so the next holder anywhere can take it. */
   override releaseGuard(guard: HeldGuard): void {
-    if (this.#holdingWord.delete(guard)) this.word.release();
+    if (this.#wordHolder === guard) {
+      this.#wordHolder = null;
+      this.word.release();
+    }
     super.releaseGuard(guard);
   }
 }
