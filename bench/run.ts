@@ -1,6 +1,7 @@
 /**
  * deadbolt benchmark suite: `npm run bench` (builds, then runs this file under tsx). The core
- * suite is here; the deadbolt/fs (bench/fs) and deadbolt/secure (bench/secure) suites run after it,
+ * suite is here; the deadbolt/fs, deadbolt/secure and deadbolt/threads suites (bench/fs, bench/secure,
+ * bench/threads) run after it,
  * into the same RESULTS.md.
  *
  * Seven contenders x two scenarios. Each (contender, scenario) pair runs in a fresh child process,
@@ -26,6 +27,7 @@ import { CONTENDERS, SCENARIOS, type ContenderId, type ContenderInfo, type Scena
 import { measuredEnv, runJsonChild } from './child.js';
 import { runFsBenchmarks } from './fs/run-fs.js';
 import { runSecureBenchmarks } from './secure/run-secure.js';
+import { runThreadsBenchmarks } from './threads/run-threads.js';
 import type { WorkerConfig, WorkerResult } from './worker.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -342,7 +344,12 @@ ${longSamples}`;
   console.log(`\ndeadbolt/fs criteria: ${fsResults.criteria.length - fsFailed.length}/${fsResults.criteria.length} pass${fsFailed.length > 0 ? `; failed: ${fsFailed.map((c) => c.name).join('; ')}` : ''}`);
   console.log('\ndeadbolt/secure benchmarks');
   const secureResults = await runSecureBenchmarks({ quick: QUICK, log: (line) => console.log(line) });
-  writeFileSync(resultsPath, `${md}\n${fsResults.markdown.trim()}\n\n${secureResults.markdown.trim()}\n`);
+  console.log('\ndeadbolt/threads benchmarks');
+  const threadsResults = await runThreadsBenchmarks({ quick: QUICK, log: (line) => console.log(line) });
+  const threadsFailed = threadsResults.criteria.filter((criterion) => !criterion.pass);
+  console.log(`\ndeadbolt/threads criteria: ${threadsResults.criteria.length - threadsFailed.length}/${threadsResults.criteria.length} pass`);
+  const sections = [md, fsResults.markdown, secureResults.markdown, threadsResults.markdown].map((section) => section.trim());
+  writeFileSync(resultsPath, `${sections.join('\n\n')}\n`);
   console.log(`Wrote ${QUICK ? resultsPath : relative(root, resultsPath)}`);
 }
 

@@ -68,10 +68,14 @@ export class FutexWord {
    * the value to wait on.
    */
   #claim(): number {
-    const seen = Atomics.compareExchange(this.arena.words, this.#futex, 0, this.#me | CONTENDED);
-    if (seen === 0 || this.#takeOverFromDead(seen)) return -1;
-    if ((seen & CONTENDED) !== 0) return seen;
-    return Atomics.compareExchange(this.arena.words, this.#futex, seen, seen | CONTENDED) === seen ? seen | CONTENDED : Atomics.load(this.arena.words, this.#futex);
+    for (;;) {
+      const seen = Atomics.compareExchange(this.arena.words, this.#futex, 0, this.#me | CONTENDED);
+      if (seen === 0 || this.#takeOverFromDead(seen)) return -1;
+      if ((seen & CONTENDED) !== 0) return seen;
+      // Waiting on a value without the bit would miss the owner's wake-up: set it, or start over
+      // if the word changed meanwhile (released, or taken by another thread).
+      if (Atomics.compareExchange(this.arena.words, this.#futex, seen, seen | CONTENDED) === seen) return seen | CONTENDED;
+    }
   }
 
   /** Blocks the thread until acquired; `held`: the shared locks the blocked code holds. */
