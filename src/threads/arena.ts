@@ -171,6 +171,11 @@ export class Arena {
     }
   }
 
+  /** Whether `lock` names a lock allocated in this arena. */
+  isLock(lock: unknown): lock is number {
+    return typeof lock === 'number' && Number.isInteger(lock) && lock >= 0 && lock < Math.min(Atomics.load(this.words, 1), LOCK_SLOTS);
+  }
+
   get threadCount(): number {
     return Math.min(Atomics.load(this.words, 2), THREAD_SLOTS);
   }

@@ -133,7 +133,7 @@ export class FutexWord {
 }
 
 /** The cross-thread wait-for check of one published wait: the threads' version of fs's cycle watch. */
-class CycleWatch {
+export class CycleWatch {
   #key = '';
   #seen = 0;
 
@@ -166,9 +166,11 @@ export function findCycle(arena: Arena, start: number): WaitRecord[] | null {
   const first = waits.find((record) => record.wait === start);
   if (first === undefined || first.held.length === 0) return null;
   const blockers = (record: WaitRecord): WaitRecord[] => {
+    // The owner thread's waiting flows that hold the lock (in the owner's own thread too: a flow
+    // queued behind another flow of its thread waits for that flow).
     const owner = arena.ownerOf(record.lock);
-    if (owner < 0 || owner === record.slot) return [];
-    return waits.filter((other) => other.slot === owner && other.held.includes(record.lock));
+    if (owner < 0) return [];
+    return waits.filter((other) => other !== record && other.slot === owner && other.held.includes(record.lock));
   };
   const path: WaitRecord[] = [];
   const visited = new Set<WaitRecord>();
@@ -204,4 +206,28 @@ function crossThreadDeadlock(arena: Arena, cycle: readonly WaitRecord[], label: 
   const error = new DeadlockError(`deadlock across threads: ${label} would wait forever`, lines.join('\n'), steps);
   publish(channels.deadlock, { error });
   return error;
+}
+
+/**
+ * Publishes a wait in this thread's in-thread queue of a shared lock (a flow queued behind
+ * another flow of its thread, while holding shared locks) and checks it for cycles every
+ * millisecond until stopped; `onDeadlock` gets the DeadlockError if it is the victim.
+ */
+export function watchQueuedWait(arena: Arena, lock: number, held: readonly number[], label: string, onDeadlock: (error: unknown) => void): () => void {
+  const wait = arena.publishWait(lock, held);
+  const watch = new CycleWatch(arena, wait);
+  const timer = setInterval(() => {
+    try {
+      watch.check(label);
+    } catch (error) {
+      stop();
+      onDeadlock(error);
+    }
+  }, SLICE_MS);
+  timer.unref();
+  const stop = (): void => {
+    clearInterval(timer);
+    arena.withdrawWait(wait);
+  };
+  return stop;
 }

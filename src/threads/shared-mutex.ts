@@ -1,4 +1,4 @@
-import { heldIn, type FlowContext } from '../discipline/acquisition.js';
+import { AcqState, heldIn, type FlowContext } from '../discipline/acquisition.js';
 import { cancel, request } from '../discipline/engine.js';
 import { currentContext, tagNextPromise } from '../discipline/flow.js';
 import { validateLockOptions, type LockOptions } from '../discipline/lock-class.js';
@@ -7,7 +7,7 @@ import { FifoLock } from '../primitives/fifo-lock.js';
 import { CheckedGuard, runHolding, type Guard, type HeldGuard } from '../primitives/guard.js';
 import { MAX_TIMEOUT, parseAcquireOptions, type AcquireOptions } from '../primitives/options.js';
 import { adoptArena, arena, type Arena } from './arena.js';
-import { FutexWord, lockNames } from './futex-word.js';
+import { FutexWord, lockNames, watchQueuedWait } from './futex-word.js';
 import './worker-exits.js';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -61,10 +61,25 @@ export class SharedMutexCore extends FifoLock {
         settle = { resolve, reject };
       });
       void (async () => {
+        let stopWatch: (() => void) | null = null;
         try {
-          const guard = await this.acquireRecord(acq, ctx, timeout, signal, caller, false);
-          settle.resolve(await this.#waitShared(guard, deadline, timeout, signal, sharedHolds(ctx)));
+          const held = sharedHolds(ctx);
+          let local: Promise<CheckedGuard>;
+          if (held.length === 0) {
+            local = this.acquireRecord(acq, ctx, timeout, signal, caller, false);
+          } else {
+            // Queued behind another flow of this thread, this flow is as blocked as one waiting on
+            // the futex word: its wait must be visible to the other threads' cycle checks.
+            const victim = new AbortController();
+            local = this.acquireRecord(acq, ctx, timeout, signal === undefined ? victim.signal : AbortSignal.any([signal, victim.signal]), caller, false);
+            if (acq.state === AcqState.Waiting) stopWatch = watchQueuedWait(this.shared, this.lock, held, this.label, (error) => victim.abort(error));
+          }
+          const guard = await local;
+          stopWatch?.();
+          stopWatch = null;
+          settle.resolve(await this.#waitShared(guard, deadline, timeout, signal, held));
         } catch (error) {
+          stopWatch?.();
           settle.reject(error);
         }
       })();
@@ -213,6 +228,7 @@ export class SharedMutex {
       throw new TypeError('SharedMutex.from(handle): handle must be a SharedMutex handle (mutex.handle), received through postMessage or workerData');
     }
     const shared = adoptArena(handle.arena);
+    if (!shared.isLock(handle.lock)) throw new TypeError(`SharedMutex.from(handle): lock ${String(handle.lock)} is not a lock of this arena (a forged or corrupted handle)`);
     adopting = coreFor(shared, handle.lock, { name: handle.name === '' ? undefined : handle.name, rank: shared.rankOf(handle.lock) });
     return new SharedMutex();
   }
