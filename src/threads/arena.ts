@@ -82,11 +82,32 @@ export class Arena {
       // The creating thread stores the id right after the magic: a joiner can only race it by a few instructions.
     }
     this.id = Atomics.load(this.words, 3);
-    const slot = Atomics.add(this.words, 2, 1);
-    if (slot >= THREAD_SLOTS) throw new RangeError(`deadbolt/threads: more than ${THREAD_SLOTS} threads joined one arena`);
+    this.slot = this.#claimSlot();
+  }
+
+  /**
+   * A new slot, or the slot of a dead thread that owns no lock any more (worker pools recycle
+   * threads: without reuse the table would fill up with the dead).
+   */
+  #claimSlot(): number {
+    let slot = Atomics.add(this.words, 2, 1);
+    if (slot >= THREAD_SLOTS) {
+      Atomics.store(this.words, 2, THREAD_SLOTS);
+      slot = -1;
+      for (let candidate = 0; candidate < THREAD_SLOTS && slot < 0; candidate++) {
+        if (this.isDead(candidate) && !this.#ownsAnyLock(candidate) && Atomics.compareExchange(this.words, THREADS_AT + candidate * THREAD_WORDS + 1, ThreadState.Dead, ThreadState.Alive) === ThreadState.Dead) slot = candidate;
+      }
+      if (slot < 0) throw new RangeError(`deadbolt/threads: ${THREAD_SLOTS} live threads (or dead ones still owning locks) already use this arena`);
+    }
     Atomics.store(this.words, THREADS_AT + slot * THREAD_WORDS, threadId + 1);
     Atomics.store(this.words, THREADS_AT + slot * THREAD_WORDS + 1, ThreadState.Alive);
-    this.slot = slot;
+    return slot;
+  }
+
+  #ownsAnyLock(slot: number): boolean {
+    const locks = Math.min(Atomics.load(this.words, 1), LOCK_SLOTS);
+    for (let lock = 0; lock < locks; lock++) if (this.ownerOf(lock) === slot) return true;
+    return false;
   }
 
   allocateLock(rank: number | undefined): number {
@@ -120,6 +141,11 @@ export class Arena {
 
   isDead(slot: number): boolean {
     return Atomics.load(this.words, THREADS_AT + slot * THREAD_WORDS + 1) === ThreadState.Dead;
+  }
+
+  /** Marks this thread dead (it is exiting), waking the waiters of the locks it still owns. */
+  markSelfDead(): void {
+    this.markThreadDead(threadId);
   }
 
   /** Publishes that a flow of this thread waits for `lock` while holding `held`; returns the wait's index. */
@@ -196,6 +222,7 @@ export function currentArena(): Arena | null {
 
 /** The arena behind `buffer`, joining it if this thread has none yet. */
 export function adoptArena(buffer: SharedArrayBuffer): Arena {
+  if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== ARENA_BYTES) throw new TypeError('deadbolt/threads: not a deadbolt threads arena (pass what threadsContext() returns, or a lock handle)');
   if (current === null) {
     current = new Arena(buffer);
     return current;

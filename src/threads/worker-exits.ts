@@ -1,5 +1,5 @@
 import { subscribe } from 'node:diagnostics_channel';
-import type { Worker } from 'node:worker_threads';
+import { isMainThread, type Worker } from 'node:worker_threads';
 import { currentArena } from './arena.js';
 
 /*
@@ -14,3 +14,9 @@ subscribe('worker_threads', (message) => {
   const id = worker.threadId;
   worker.once('exit', () => currentArena()?.markThreadDead(id));
 });
+
+// A worker that ends through process.exit() (or by running out of work) also marks itself dead
+// on the way out: that reaches a creator whose event loop is blocked in lockSync(), which the
+// 'exit' event above cannot. terminate() runs no exit handler; only the creator's event loop
+// sees that one.
+if (!isMainThread) process.once('exit', () => currentArena()?.markSelfDead());
