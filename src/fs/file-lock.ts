@@ -1,7 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
-import { AcqState, heldIn, type AcqMode, type FlowContext } from '../discipline/acquisition.js';
+import { heldIn, type AcqMode, type FlowContext } from '../discipline/acquisition.js';
 import { request } from '../discipline/engine.js';
-import { currentContext, tagNextPromise } from '../discipline/flow.js';
+import { currentContext } from '../discipline/flow.js';
 import { validateLockOptions, type LockOptions } from '../discipline/lock-class.js';
 import { state } from '../discipline/state.js';
 import { FifoLock } from '../primitives/fifo-lock.js';
@@ -72,36 +72,11 @@ export class FileLockCore extends FifoLock {
       if (acq.violation === null && this.queue.size === 0 && this.fits(mode, 1) && this.#tryEnterOs(acq, mode)) {
         return this.acquireRecord(acq, ctx, timeout, signal, caller, true);
       }
-      // The caller's continuation must hold the acquisition, not this function's own await.
-      tagNextPromise(acq);
-      let settle!: { resolve: (guard: Guard) => void; reject: (error: unknown) => void };
-      const result = new Promise<Guard>((resolve, reject) => {
-        settle = { resolve, reject };
-      });
-      void (async () => {
-        let stopWatch: (() => void) | null = null;
-        try {
-          const holds = fileHolds(ctx);
-          let local: Promise<CheckedGuard>;
-          if (holds.length === 0) {
-            local = this.acquireRecord(acq, ctx, timeout, signal, caller, false);
-          } else {
-            // Queued behind another flow of this process, this flow is as blocked on the lock's
-            // holders as a flow waiting for the OS lock: its wait must be visible to other processes.
-            const victim = new AbortController();
-            local = this.acquireRecord(acq, ctx, timeout, signal === undefined ? victim.signal : AbortSignal.any([signal, victim.signal]), caller, false);
-            if (acq.state === AcqState.Waiting) stopWatch = watchForCycle(this.path, mode, this.label, holds, (error) => victim.abort(error));
-          }
-          const guard = await local;
-          stopWatch?.();
-          stopWatch = null;
-          settle.resolve(await this.#enterOs(guard, mode, deadline, timeout, signal, holds));
-        } catch (error) {
-          stopWatch?.();
-          settle.reject(error);
-        }
-      })();
-      return result;
+      // Queued behind another flow of this process, a flow holding file locks is as blocked as
+      // one waiting for the OS lock: its wait must be visible to other processes.
+      const holds = fileHolds(ctx);
+      const watch = holds.length === 0 ? null : (onDeadlock: (error: unknown) => void) => watchForCycle(this.path, mode, this.label, holds, onDeadlock);
+      return this.acquireTwoPhase(acq, ctx, timeout, signal, caller, watch, (guard) => this.#enterOs(guard, mode, deadline, timeout, signal, holds));
     } catch (error) {
       return Promise.reject(error);
     }

@@ -144,6 +144,51 @@ export abstract class FifoLock implements TrackedLock, Releasable {
     return this.wait(new Waiter(acq.mode, acq.weight, acq), timeout, signal, tag ? acq : null) as Promise<CheckedGuard>;
   }
 
+  /**
+   * @internal The checked path of a two-phase lock (FileLock, SharedMutex): this in-process
+   * queue, then `outer(guard)`, the wait beyond the process or thread. The returned promise
+   * carries the acquisition for the caller's flow. While the request is queued here, `watch` (if
+   * given: the flow holds locks of the same scope) publishes it to the other processes or
+   * threads, since it is as blocked as a wait in the outer phase; a deadlock it reports ends the
+   * queued wait.
+   */
+  acquireTwoPhase(
+    acq: CheckedGuard,
+    ctx: FlowContext | null | undefined,
+    timeout: number,
+    signal: AbortSignal | undefined,
+    caller: Caller,
+    watch: ((onDeadlock: (error: unknown) => void) => () => void) | null,
+    outer: (guard: CheckedGuard) => Promise<Guard>,
+  ): Promise<Guard> {
+    tagNextPromise(acq);
+    let settle!: { resolve: (guard: Guard) => void; reject: (error: unknown) => void };
+    const result = new Promise<Guard>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    void (async () => {
+      let stopWatch: (() => void) | null = null;
+      try {
+        let local: Promise<CheckedGuard>;
+        if (watch === null) {
+          local = this.acquireRecord(acq, ctx, timeout, signal, caller, false);
+        } else {
+          const victim = new AbortController();
+          local = this.acquireRecord(acq, ctx, timeout, signal === undefined ? victim.signal : AbortSignal.any([signal, victim.signal]), caller, false);
+          if (acq.state === AcqState.Waiting) stopWatch = watch((error) => victim.abort(error));
+        }
+        const guard = await local;
+        stopWatch?.();
+        stopWatch = null;
+        settle.resolve(await outer(guard));
+      } catch (error) {
+        stopWatch?.();
+        settle.reject(error);
+      }
+    })();
+    return result;
+  }
+
   private wait(waiter: Waiter, timeout: number, signal: AbortSignal | undefined, carried: Acquisition | null): Promise<HeldGuard> {
     if (carried !== null) tagNextPromise(carried);
     const promise = new Promise<HeldGuard>((resolve, reject) => {

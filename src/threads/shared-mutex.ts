@@ -1,6 +1,6 @@
-import { AcqState, heldIn, type FlowContext } from '../discipline/acquisition.js';
+import { heldIn, type FlowContext } from '../discipline/acquisition.js';
 import { cancel, request } from '../discipline/engine.js';
-import { currentContext, tagNextPromise } from '../discipline/flow.js';
+import { currentContext } from '../discipline/flow.js';
 import { validateLockOptions, type LockOptions } from '../discipline/lock-class.js';
 import { state } from '../discipline/state.js';
 import { FifoLock } from '../primitives/fifo-lock.js';
@@ -55,35 +55,9 @@ export class SharedMutexCore extends FifoLock {
       if (acq.violation === null && this.queue.size === 0 && this.fits('exclusive', 1) && this.#tryWord(acq)) {
         return this.acquireRecord(acq, ctx, timeout, signal, caller, true);
       }
-      tagNextPromise(acq);
-      let settle!: { resolve: (guard: Guard) => void; reject: (error: unknown) => void };
-      const result = new Promise<Guard>((resolve, reject) => {
-        settle = { resolve, reject };
-      });
-      void (async () => {
-        let stopWatch: (() => void) | null = null;
-        try {
-          const held = sharedHolds(ctx);
-          let local: Promise<CheckedGuard>;
-          if (held.length === 0) {
-            local = this.acquireRecord(acq, ctx, timeout, signal, caller, false);
-          } else {
-            // Queued behind another flow of this thread, this flow is as blocked as one waiting on
-            // the futex word: its wait must be visible to the other threads' cycle checks.
-            const victim = new AbortController();
-            local = this.acquireRecord(acq, ctx, timeout, signal === undefined ? victim.signal : AbortSignal.any([signal, victim.signal]), caller, false);
-            if (acq.state === AcqState.Waiting) stopWatch = watchQueuedWait(this.shared, this.lock, held, this.label, (error) => victim.abort(error));
-          }
-          const guard = await local;
-          stopWatch?.();
-          stopWatch = null;
-          settle.resolve(await this.#waitShared(guard, deadline, timeout, signal, held));
-        } catch (error) {
-          stopWatch?.();
-          settle.reject(error);
-        }
-      })();
-      return result;
+      const held = sharedHolds(ctx);
+      const watch = held.length === 0 ? null : (onDeadlock: (error: unknown) => void) => watchQueuedWait(this.shared, this.lock, held, this.label, onDeadlock);
+      return this.acquireTwoPhase(acq, ctx, timeout, signal, caller, watch, (guard) => this.#waitShared(guard, deadline, timeout, signal, held));
     } catch (error) {
       return Promise.reject(error);
     }
