@@ -30,7 +30,7 @@ export interface EdgeRef {
   readonly stack: string;
 }
 
-export function brandCheck(value: unknown, code: string | null): boolean {
+function brandCheck(value: unknown, code: string | null): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const brand = (value as Record<symbol, unknown>)[CODE];
   return typeof brand === 'string' && (code === null || brand === code);
@@ -56,8 +56,14 @@ export abstract class DeadboltError extends Error {
     Object.defineProperty(this, CODE, { value: code });
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandCheck(value, null);
+  /**
+   * The stable code of a subclass. `instanceof` tests it (any deadbolt error for the base class),
+   * so that it works across copies of the package, where the classes differ but the codes agree.
+   */
+  static readonly CODE: string | undefined = undefined;
+
+  static override [Symbol.hasInstance](this: { readonly CODE: string | undefined }, value: unknown): boolean {
+    return brandCheck(value, this.CODE ?? null);
   }
 }
 
@@ -85,9 +91,7 @@ export class DeadlockError extends DeadboltError {
     super('ERR_DEADLOCK', summary, report);
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandCheck(value, 'ERR_DEADLOCK');
-  }
+  static override readonly CODE = 'ERR_DEADLOCK';
 }
 
 export type LockOrderKind = 'rank' | 'same-class' | 'recursive' | 'order-cycle' | 'condition-wait';
@@ -120,9 +124,7 @@ export class LockOrderError extends DeadboltError {
     super('ERR_LOCK_ORDER', summary, report);
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandCheck(value, 'ERR_LOCK_ORDER');
-  }
+  static override readonly CODE = 'ERR_LOCK_ORDER';
 }
 
 /**
@@ -149,7 +151,5 @@ export class LockTimeoutError extends DeadboltError {
     super('ERR_LOCK_TIMEOUT', summary, report);
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandCheck(value, 'ERR_LOCK_TIMEOUT');
-  }
+  static override readonly CODE = 'ERR_LOCK_TIMEOUT';
 }

@@ -1,4 +1,4 @@
-import { brandCheck, DeadboltError } from '../discipline/errors.js';
+import { DeadboltError } from '../discipline/errors.js';
 import type { StandardSchemaIssue } from './standard-schema.js';
 
 /**
@@ -23,9 +23,7 @@ export class ConflictError extends DeadboltError {
     super('ERR_STORE_CONFLICT', `version conflict in ${path}: expected version ${expected}, found ${actual}`, `The store moved to version ${actual} after the caller read version ${expected}. Nothing was written. Read the store again and retry the update.`);
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandCheck(value, 'ERR_STORE_CONFLICT');
-  }
+  static override readonly CODE = 'ERR_STORE_CONFLICT';
 }
 
 /**
@@ -56,9 +54,7 @@ export class StoreCorruptError extends DeadboltError {
     if (options?.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, configurable: true, writable: true });
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandCheck(value, 'ERR_STORE_CORRUPT');
-  }
+  static override readonly CODE = 'ERR_STORE_CORRUPT';
 }
 
 /**
@@ -79,9 +75,7 @@ export class StoreValidationError extends DeadboltError {
     super('ERR_STORE_INVALID', `update rejected: the new data for ${path} fails the schema`, formatIssues(issues));
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return brandCheck(value, 'ERR_STORE_INVALID');
-  }
+  static override readonly CODE = 'ERR_STORE_INVALID';
 }
 
 export function formatIssues(issues: readonly StandardSchemaIssue[]): string {

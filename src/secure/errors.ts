@@ -1,11 +1,5 @@
 import { DeadboltError } from '../index.js';
 
-const BRAND = Symbol.for('deadbolt.error.code');
-
-function hasCode(value: unknown, code: string): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === code;
-}
-
 /**
  * A Secret (or LockedBuffer) was used after `close()`/`destroy()` began. Its memory is wiped
  * and freed; nothing can be read from it any more.
@@ -21,9 +15,7 @@ export class SecretClosedError extends DeadboltError {
     super('ERR_SECRET_CLOSED', `${what} is closed`, `${what} was closed or destroyed: its memory was wiped and freed. Create a new one.`);
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasCode(value, 'ERR_SECRET_CLOSED');
-  }
+  static override readonly CODE = 'ERR_SECRET_CLOSED';
 }
 
 /**
@@ -38,9 +30,7 @@ export class CanaryError extends DeadboltError {
     super('ERR_CANARY', `canary of ${what} was overwritten`, `The bytes just before ${what}'s data changed since allocation: memory before the buffer was written to. The buffer was wiped and freed anyway.`);
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasCode(value, 'ERR_CANARY');
-  }
+  static override readonly CODE = 'ERR_CANARY';
 }
 
 /**
@@ -63,9 +53,7 @@ export class MlockError extends DeadboltError {
     Object.defineProperty(this, 'cause', { value: cause, configurable: true, writable: true });
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasCode(value, 'ERR_MLOCK');
-  }
+  static override readonly CODE = 'ERR_MLOCK';
 }
 
 /**
@@ -86,9 +74,7 @@ export class SecureMemoryLimitError extends DeadboltError {
     );
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasCode(value, 'ERR_SECURE_LIMIT');
-  }
+  static override readonly CODE = 'ERR_SECURE_LIMIT';
 }
 
 /** Opening an Enclave failed authentication: the ciphertext was altered, or the coffer key changed (a new process). */
@@ -100,7 +86,5 @@ export class EnclaveOpenError extends DeadboltError {
     super('ERR_ENCLAVE_OPEN', 'cannot open enclave: authentication failed', 'The sealed bytes were altered, or they were sealed under another coffer key (another process, or before a coffer destroy()).');
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return hasCode(value, 'ERR_ENCLAVE_OPEN');
-  }
+  static override readonly CODE = 'ERR_ENCLAVE_OPEN';
 }

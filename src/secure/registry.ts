@@ -11,8 +11,6 @@ export interface Destroyable {
   destroy(options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
 }
 
-const BRAND = Symbol.for('deadbolt.error.code');
-
 /** Some buffers could not be destroyed by `purge()` (still in use past the timeout, or a bad canary). They stay registered. */
 export class PurgeError extends DeadboltError {
   readonly code = 'ERR_PURGE' as const;
@@ -30,9 +28,7 @@ export class PurgeError extends DeadboltError {
     );
   }
 
-  static override [Symbol.hasInstance](value: unknown): boolean {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === 'ERR_PURGE';
-  }
+  static override readonly CODE = 'ERR_PURGE';
 }
 
 /**
