@@ -6,7 +6,7 @@ import { validateLockOptions, type LockOptions } from '../discipline/lock-class.
 import { state } from '../discipline/state.js';
 import { FifoLock } from '../primitives/fifo-lock.js';
 import { CheckedGuard, runHolding, type Guard, type HeldGuard } from '../primitives/guard.js';
-import { MAX_TIMEOUT, type AcquireOptions } from '../primitives/options.js';
+import { parseAcquireOptions, type AcquireOptions } from '../primitives/options.js';
 import { watchForCycle } from './cycle-watch.js';
 import { fsState } from './fs-state.js';
 import { OsLock } from './os-lock.js';
@@ -37,31 +37,33 @@ type Caller = Function;
  */
 export class FileLockCore extends FifoLock {
   readonly os: OsLock;
+  /** Name and path never change: the label is made once, not on every acquisition. */
+  readonly #label: string;
 
   constructor(
     readonly path: string,
-    options: LockOptions,
+    options: LockOptions & { readonly name: string },
   ) {
     super('FileLock', options, Infinity);
-    this.os = new OsLock(path, this.label, this.name ?? path);
+    this.#label = options.name === path ? `FileLock "${path}"` : `FileLock "${options.name}" (${path})`;
+    this.os = new OsLock(path, this.#label, options.name);
   }
 
   override get label(): string {
-    const name = this.name ?? this.path;
-    return name === this.path ? `FileLock "${this.path}"` : `FileLock "${name}" (${this.path})`;
+    return this.#label;
   }
 
   acquire(mode: AcqMode, options: FileLockAcquireOptions | undefined, caller: Caller): Promise<Guard> {
     try {
-      const { timeout, signal } = parseFileLockOptions(options, `${this.label}.${caller.name}()`);
+      const { timeout, signal } = parseAcquireOptions(options, this, caller, DEFAULT_FILE_LOCK_TIMEOUT);
       if (signal?.aborted) return Promise.reject(signal.reason);
       const deadline = performance.now() + timeout;
       if (!state.config.checks) {
         // Free here and in every other process: no promise chain, no timer.
         if (this.queue.size === 0 && this.fits(mode, 1)) {
           const guard = this.tryAcquireUnits(mode, 1, caller) as HeldGuard;
-          if (this.#tryEnterOs(guard, mode)) return Promise.resolve(guard);
-          guard.release();
+          // Free here but held by another process: keep the local hold and wait for the OS lock.
+          return this.#tryEnterOs(guard, mode) ? Promise.resolve(guard) : this.#enterOs(guard, mode, deadline, timeout, signal, []);
         }
         return this.acquireUnits(mode, 1, { timeout, signal }, caller).then((guard) => this.#enterOs(guard as HeldGuard, mode, deadline, timeout, signal, []));
       }
@@ -127,21 +129,11 @@ function fileHolds(ctx: FlowContext | null | undefined): PublishedHold[] {
   return holds;
 }
 
-function parseFileLockOptions(options: FileLockAcquireOptions | undefined, where: string): { timeout: number; signal: AbortSignal | undefined } {
-  if (options === undefined) return { timeout: DEFAULT_FILE_LOCK_TIMEOUT, signal: undefined };
-  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${String(options)}`);
-  const { timeout = DEFAULT_FILE_LOCK_TIMEOUT, signal } = options;
-  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT)) {
-    throw new RangeError(`${where}: timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
-  return { timeout, signal };
-}
-
-export function parseMode(mode: unknown, where: string): AcqMode {
+/** The mode asked for; the error message is only built when there is one. */
+function parseMode(mode: unknown, lock: FileLock, method: string): AcqMode {
   if (mode === undefined || mode === 'exclusive') return 'exclusive';
   if (mode === 'shared') return 'shared';
-  throw new TypeError(`${where}: mode must be 'exclusive' or 'shared', got ${JSON.stringify(mode)}`);
+  throw new TypeError(`${lock.label}.${method}(): mode must be 'exclusive' or 'shared', got ${JSON.stringify(mode)}`);
 }
 
 const cores = fsState.cores as Map<string, WeakRef<FileLockCore>>;
@@ -211,7 +203,7 @@ export class FileLock {
 
   /** Class name: the given name, else the path. */
   get name(): string {
-    return this.#core.name ?? this.#core.path;
+    return this.#core.name as string;
   }
 
   get rank(): number | undefined {
@@ -226,7 +218,7 @@ export class FileLock {
   /** Waits for the lock in `mode` (default exclusive) and resolves to a guard. */
   lock(options?: FileLockAcquireOptions): Promise<Guard> {
     try {
-      return this.#core.acquire(parseMode(options?.mode, `${this.label}.lock()`), options, FileLock.prototype.lock);
+      return this.#core.acquire(parseMode(options?.mode, this, 'lock'), options, FileLock.prototype.lock);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -238,7 +230,7 @@ export class FileLock {
    * directory), never on contention.
    */
   tryLock(mode: FileLockMode = 'exclusive'): Guard | null {
-    return this.#core.tryAcquire(parseMode(mode, `${this.label}.tryLock()`), FileLock.prototype.tryLock);
+    return this.#core.tryAcquire(parseMode(mode, this, 'tryLock'), FileLock.prototype.tryLock);
   }
 
   /** Runs `fn` holding the lock and returns its result; the lock is released however `fn` ends. */

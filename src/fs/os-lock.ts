@@ -6,6 +6,10 @@ import { osTimeout } from './fs-reports.js';
 import { removeHolderRecord, writeHolderRecord } from './lock-metadata.js';
 import { forgetHold, type PublishedHold } from './wait-registry.js';
 
+/** Options of the native try-lock, made once: this is every acquisition's path. */
+const SHARED = { shared: true };
+const EXCLUSIVE = { shared: false };
+
 /** Poll delays for a contended OS lock: quick at first, then every 8 ms (a waiter notices a free lock within ~8 ms). */
 const FIRST_POLL_MS = 1;
 const MAX_POLL_MS = 8;
@@ -120,7 +124,7 @@ export class OsLock {
 
   #tryNow(mode: AcqMode): boolean {
     const fd = this.#open(mode);
-    if (!nativeLocks.tryLock(fd, { shared: mode === 'shared' })) return false;
+    if (!nativeLocks.tryLock(fd, mode === 'shared' ? SHARED : EXCLUSIVE)) return false;
     this.#held = mode;
     this.heldSince = Date.now();
     unrecorded.add(this);

@@ -48,8 +48,8 @@ export function isAlive(record: { readonly pid: number; readonly host: string; r
   try {
     process.kill(record.pid, 0);
   } catch (error) {
-    // EPERM: the pid exists but belongs to another user, so it is alive.
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    // Only ESRCH proves the process gone; EPERM means it exists under another user.
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
   }
   if (record.started === undefined || record.started === null) return true;
   const started = processStartTime(record.pid);

@@ -2,8 +2,9 @@ import { mkdirSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { LockTimeoutError } from '../discipline/errors.js';
+import { channels, publish } from '../discipline/events.js';
 import { RwLock } from '../primitives/rwlock.js';
-import { MAX_TIMEOUT } from '../primitives/options.js';
+import { parseAcquireOptions } from '../primitives/options.js';
 import { ConflictError, StoreCorruptError, StoreValidationError } from './errors.js';
 import { FileLock, DEFAULT_FILE_LOCK_TIMEOUT } from './file-lock.js';
 import { cleanStaleLocks } from './lock-metadata.js';
@@ -117,7 +118,7 @@ export class Store<T> {
     const { codec, schema, lockPath, name, rank, timeout = DEFAULT_FILE_LOCK_TIMEOUT, coalesce = true, fsync = true } = options;
     if (codec !== undefined && (typeof codec?.encode !== 'function' || typeof codec?.decode !== 'function')) throw new TypeError('Store: codec must have encode(content) and decode(bytes)');
     if (schema !== undefined && !isStandardSchema(schema)) throw new TypeError('Store: schema must implement Standard Schema v1 (zod, valibot, arktype, ...)');
-    if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT)) throw new RangeError(`Store: timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
+    parseAcquireOptions({ timeout }, 'Store');
     this.path = resolvePath(path);
     this.lockPath = resolvePath(lockPath ?? `${this.path}.lock`);
     if (this.lockPath === this.path) throw new TypeError(`Store: the lock file must not be the data file (${this.path}): the data file is replaced by rename, and a lock on the old inode protects nothing`);
@@ -194,13 +195,15 @@ export class Store<T> {
         ),
       );
     }
-    if (options !== undefined && (options === null || typeof options !== 'object')) return Promise.reject(new TypeError(`Store.update(): options must be an object, got ${String(options)}`));
-    const { expectVersion, timeout, signal } = options ?? {};
-    if (expectVersion !== undefined && checkVersion(expectVersion) !== null) return Promise.reject(new TypeError(`Store.update(): expectVersion ${checkVersion(expectVersion)}`));
-    if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT))) {
-      return Promise.reject(new RangeError(`Store.update(): timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`));
+    let parsed: { timeout: number; signal: AbortSignal | undefined };
+    try {
+      parsed = parseAcquireOptions(options, 'Store.update()', undefined, Infinity);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) return Promise.reject(new TypeError('Store.update(): signal must be an AbortSignal'));
+    const { timeout, signal } = parsed;
+    const expectVersion = options?.expectVersion;
+    if (expectVersion !== undefined && checkVersion(expectVersion) !== null) return Promise.reject(new TypeError(`Store.update(): expectVersion ${checkVersion(expectVersion)}`));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<StoreSnapshot<T>>((resolve, reject) => {
       const pending: PendingUpdate<T> = { fn, expectVersion, resolve, reject, settled: false, cleanup: null };
@@ -224,7 +227,9 @@ export class Store<T> {
     return removed;
   }
 
-  #watch(pending: PendingUpdate<T>, timeout: number | undefined, signal: AbortSignal | undefined): void {
+  /** Arms the caller's timeout and signal until its update starts (nothing to arm without them). */
+  #watch(pending: PendingUpdate<T>, timeout: number, signal: AbortSignal | undefined): void {
+    if (timeout === Infinity && signal === undefined) return;
     const giveUp = (error: unknown): void => {
       if (pending.settled) return;
       pending.settled = true;
@@ -232,8 +237,12 @@ export class Store<T> {
       pending.reject(error);
     };
     const timer =
-      timeout !== undefined && timeout !== Infinity
-        ? setTimeout(() => giveUp(new LockTimeoutError(`timed out after ${timeout} ms waiting to update ${this.path}`, `The update waited ${timeout} ms for earlier writes and for ${this.#fileLock.label}; it did not start, and nothing of it was written.`, timeout, this.#fileLock.label)), timeout)
+      timeout !== Infinity
+        ? setTimeout(() => {
+            const error = new LockTimeoutError(`timed out after ${timeout} ms waiting to update ${this.path}`, `The update waited ${timeout} ms for earlier writes and for ${this.#fileLock.label}; it did not start, and nothing of it was written.`, timeout, this.#fileLock.label);
+            publish(channels.timeout, { error });
+            giveUp(error);
+          }, timeout)
         : undefined;
     const onAbort = (): void => giveUp(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -257,10 +266,13 @@ export class Store<T> {
 
   async #runBatch(batch: PendingUpdate<T>[]): Promise<void> {
     const waiting = new AbortController();
-    const stopIfAbandoned = setInterval(() => {
-      if (batch.every((pending) => pending.settled)) waiting.abort(new Error('every caller of this write gave up'));
-    }, 50);
-    stopIfAbandoned.unref();
+    // Only a caller with a timeout or a signal can give up before the write starts: with none,
+    // there is nothing to watch for.
+    const stopIfAbandoned = batch.some((pending) => pending.cleanup !== null)
+      ? setInterval(() => {
+          if (batch.every((pending) => pending.settled)) waiting.abort(new Error('every caller of this write gave up'));
+        }, 50).unref()
+      : undefined;
     /** Started updates whose caller has not been answered yet. */
     const open = new Set<PendingUpdate<T>>();
     let written: StoreSnapshot<T> | null = null;

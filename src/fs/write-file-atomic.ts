@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { lstat, open, readdir, readlink, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { isAlive, thisProcess } from './process-info.js';
 
 /** Options of {@link writeFileAtomic} and {@link writeFileAtomicSync}. */
 export interface WriteFileAtomicOptions {
@@ -159,7 +160,7 @@ export async function removeAtomicTempDebris(pathOrDir: string, options?: { olde
     const file = join(dir, name);
     const info = await lstat(file).catch(unlessMissing);
     if (!info?.isFile()) continue;
-    const stale = !pidAlive(Number(match[2])) || (olderThanMs !== undefined && Date.now() - info.mtimeMs > olderThanMs);
+    const stale = !isAlive({ pid: Number(match[2]), host: thisProcess().host }) || (olderThanMs !== undefined && Date.now() - info.mtimeMs > olderThanMs);
     if (!stale) continue;
     if ((await unlink(file).then(() => true, unlessMissing)) === true) removed.push(file);
   }
@@ -288,16 +289,6 @@ function syncDirectorySync(dir: string, path: string): void {
 
 function dirSyncFailed(error: unknown, where: string, path: string): void {
   if (!(process.platform === 'win32' && WIN_NO_DIR_SYNC.has(code(error)))) throw annotate(error, `${where}: ${path} was replaced, but its directory could not be fsynced`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, owned by another user. Anything but ESRCH is not proof of death.
-    return code(error) !== 'ESRCH';
-  }
 }
 
 function sleepSync(ms: number): void {

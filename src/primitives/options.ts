@@ -23,28 +23,26 @@ const DEFAULT_WAIT: { timeout: number; signal: undefined } = { timeout: Infinity
 
 /**
  * Validates `{ timeout, signal }`. `where` names the call in error messages: a string, or a lock
- * and the method called (the message is only built when there is an error).
+ * and the method called (the message is only built when there is an error). A timeout left out
+ * is `defaultTimeout`: `configure({ defaultTimeout })` unless the lock has its own default.
  */
 export function parseAcquireOptions(
   options: AcquireOptions | undefined,
   where: string | { readonly label: string },
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   method?: Function,
+  defaultTimeout = getConfig().defaultTimeout,
 ): ParsedAcquireOptions {
-  if (options === undefined) {
-    const timeout = getConfig().defaultTimeout;
-    if (timeout === Infinity) return DEFAULT_WAIT;
-    return { timeout, signal: undefined };
-  }
-  return parseGiven(options, () => (typeof where === 'string' ? where : `${where.label}.${method?.name ?? 'lock'}()`));
+  if (options === undefined) return defaultTimeout === Infinity ? DEFAULT_WAIT : { timeout: defaultTimeout, signal: undefined };
+  return parseGiven(options, () => (typeof where === 'string' ? where : `${where.label}.${method?.name ?? 'lock'}()`), defaultTimeout);
 }
 
-function parseGiven(options: AcquireOptions, where: () => string): ParsedAcquireOptions {
+function parseGiven(options: AcquireOptions, where: () => string, defaultTimeout: number): ParsedAcquireOptions {
   if (options === null || typeof options !== 'object') throw new TypeError(`${where()}: options must be an object, got ${String(options)}`);
   const { timeout, signal } = options;
   if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT))) {
     throw new RangeError(`${where()}: timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where()}: signal must be an AbortSignal`);
-  return { timeout: timeout ?? getConfig().defaultTimeout, signal };
+  return { timeout: timeout ?? defaultTimeout, signal };
 }

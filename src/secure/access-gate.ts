@@ -55,26 +55,27 @@ export class AccessGate {
 
   /** Changes the protection used while accessed (freeze/melt); applied at once if accessed now. */
   async setAccessProtection(protection: Protection): Promise<void> {
-    await using _ = await this.#mutex.lock();
+    using _ = await this.#mutex.lock();
     if (this.#closing) throw new SecretClosedError(this.what);
     this.accessProtection = protection;
     if (this.#accessors > 0) this.region.protect(protection);
   }
 
   async #enter(): Promise<void> {
-    await using _ = await this.#mutex.lock();
+    using _ = await this.#mutex.lock();
     if (this.#closing) throw new SecretClosedError(this.what);
     if (this.#accessors === 0) this.region.protect(this.accessProtection);
     this.#accessors++;
   }
 
   async #leave(): Promise<void> {
-    await using _ = await this.#mutex.lock();
+    // No timeout: leaving must not fail, or the memory would stay readable.
+    using _ = await this.#mutex.lock({ timeout: Infinity });
     this.#accessors--;
     if (this.#accessors > 0) return;
     if (this.#orphaned) this.region.free();
     else if (!this.region.freed) this.region.protect('noaccess');
-    this.#idle.notifyAll();
+    if (this.#closing) this.#idle.notifyAll();
   }
 
   /**

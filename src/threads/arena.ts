@@ -95,7 +95,8 @@ export class Arena {
       Atomics.store(this.words, 2, THREAD_SLOTS);
       slot = -1;
       for (let candidate = 0; candidate < THREAD_SLOTS && slot < 0; candidate++) {
-        if (this.isDead(candidate) && !this.#ownsAnyLock(candidate) && Atomics.compareExchange(this.words, THREADS_AT + candidate * THREAD_WORDS + 1, ThreadState.Dead, ThreadState.Alive) === ThreadState.Dead) slot = candidate;
+        // Dead -> Free first: a late markThreadDead for the old thread must not hit the new one.
+        if (this.isDead(candidate) && !this.#ownsAnyLock(candidate) && Atomics.compareExchange(this.words, THREADS_AT + candidate * THREAD_WORDS + 1, ThreadState.Dead, ThreadState.Free) === ThreadState.Dead) slot = candidate;
       }
       if (slot < 0) throw new RangeError(`deadbolt/threads: ${THREAD_SLOTS} live threads (or dead ones still owning locks) already use this arena`);
     }
@@ -190,8 +191,11 @@ export class Arena {
    */
   markThreadDead(id: number): void {
     for (let slot = 0; slot < this.threadCount; slot++) {
-      if (this.threadIdOf(slot) !== id || this.isDead(slot)) continue;
-      Atomics.store(this.words, THREADS_AT + slot * THREAD_WORDS + 1, ThreadState.Dead);
+      if (this.threadIdOf(slot) !== id) continue;
+      if (Atomics.compareExchange(this.words, THREADS_AT + slot * THREAD_WORDS + 1, ThreadState.Alive, ThreadState.Dead) !== ThreadState.Alive) continue;
+      // A terminated thread never withdrew its waits; left in place they would count as the
+      // waits of the next thread to reuse this slot.
+      for (let wait = 0; wait < WAIT_SLOTS; wait++) Atomics.compareExchange(this.words, WAITS_AT + wait * WAIT_WORDS, slot + 1, 0);
       const locks = Math.min(Atomics.load(this.words, 1), LOCK_SLOTS);
       for (let lock = 0; lock < locks; lock++) if (this.ownerOf(lock) === slot) Atomics.notify(this.words, this.futex(lock));
     }

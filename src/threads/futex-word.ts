@@ -54,12 +54,17 @@ export class FutexWord {
     return true;
   }
 
+  /**
+   * Frees the word only if this thread still owns it: after this thread was marked dead (its
+   * exit handler runs before the user's), another thread may have taken the lock over.
+   */
   release(): void {
     if (this.ownerDied) {
       this.ownerDied = false;
       Atomics.store(this.arena.words, this.arena.ownerDied(this.lock), 0);
     }
-    if ((Atomics.exchange(this.arena.words, this.#futex, 0) & CONTENDED) !== 0) Atomics.notify(this.arena.words, this.#futex, 1);
+    if (Atomics.compareExchange(this.arena.words, this.#futex, this.#me, 0) === this.#me) return;
+    if (Atomics.compareExchange(this.arena.words, this.#futex, this.#me | CONTENDED, 0) === (this.#me | CONTENDED)) Atomics.notify(this.arena.words, this.#futex, 1);
   }
 
   /**
@@ -81,7 +86,8 @@ export class FutexWord {
   /** Blocks the thread until acquired; `held`: the shared locks the blocked code holds. */
   acquireSync(deadline: number, timeout: number, label: string, held: readonly number[]): void {
     if (this.tryAcquire()) return;
-    const wait = this.arena.publishWait(this.lock, held);
+    // A wait whose flow holds no shared lock can never be on a cycle: nothing to publish or check.
+    const wait = held.length === 0 ? -1 : this.arena.publishWait(this.lock, held);
     const watch = new CycleWatch(this.arena, wait);
     try {
       for (;;) {
@@ -103,7 +109,8 @@ export class FutexWord {
    */
   async acquireAsync(deadline: number, timeout: number, signal: AbortSignal | undefined, label: string, held: readonly number[]): Promise<void> {
     if (this.tryAcquire()) return;
-    const wait = this.arena.publishWait(this.lock, held);
+    // A wait whose flow holds no shared lock can never be on a cycle: nothing to publish or check.
+    const wait = held.length === 0 ? -1 : this.arena.publishWait(this.lock, held);
     const watch = new CycleWatch(this.arena, wait);
     const keepAlive = setInterval(() => undefined, 1 << 30);
     try {

@@ -1,11 +1,11 @@
 import { heldIn, type FlowContext } from '../discipline/acquisition.js';
-import { cancel, request } from '../discipline/engine.js';
+import { cancel, checkGrantable, request } from '../discipline/engine.js';
 import { currentContext } from '../discipline/flow.js';
 import { validateLockOptions, type LockOptions } from '../discipline/lock-class.js';
 import { state } from '../discipline/state.js';
 import { FifoLock } from '../primitives/fifo-lock.js';
 import { CheckedGuard, runHolding, type Guard, type HeldGuard } from '../primitives/guard.js';
-import { MAX_TIMEOUT, parseAcquireOptions, type AcquireOptions } from '../primitives/options.js';
+import { parseAcquireOptions, type AcquireOptions } from '../primitives/options.js';
 import { adoptArena, arena, type Arena } from './arena.js';
 import { FutexWord, lockNames, watchQueuedWait } from './futex-word.js';
 import './worker-exits.js';
@@ -88,17 +88,14 @@ export class SharedMutexCore extends FifoLock {
 
   /** Blocks the thread. Refused if another flow of this thread holds or awaits the lock: it could never run to release it. */
   acquireSync(options: { timeout?: number } | undefined, caller: Caller): Guard {
-    const timeout = options?.timeout ?? state.config.defaultTimeout;
-    if (options !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT))) {
-      throw new RangeError(`${this.label}.lockSync(): timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
-    }
+    const { timeout } = parseAcquireOptions(options, this, caller);
     if (state.config.checks) {
       // Order rules apply as to any request that may wait; the hold itself is recorded below.
       const probe = new CheckedGuard(this, 'exclusive', 1, null);
       request(probe, currentContext(), caller);
-      const violation = probe.violation;
+      // checkGrantable throws (and publishes on channels.lockOrder) a broken rule.
+      checkGrantable(probe);
       cancel(probe);
-      if (violation !== null) throw violation;
     }
     const guard = this.tryAcquireUnits('exclusive', 1, caller) as HeldGuard | null;
     if (guard === null) {
