@@ -88,7 +88,7 @@ export class SharedMutexCore extends FifoLock {
 
   /** Blocks the thread. Refused if another flow of this thread holds or awaits the lock: it could never run to release it. */
   acquireSync(options: { timeout?: number } | undefined, caller: Caller): Guard {
-    const { timeout } = parseAcquireOptions(options, this, caller);
+    const timeout = options === undefined ? state.config.defaultTimeout : parseAcquireOptions(options, this, caller).timeout;
     if (state.config.checks) {
       // Order rules apply as to any request that may wait; the hold itself is recorded below.
       const probe = new CheckedGuard(this, 'exclusive', 1, null);
