@@ -90,30 +90,37 @@ export class LockedBuffer implements Destroyable, AsyncDisposable {
     return this.#gate.access(fn);
   }
 
+  /** `fn` gets a copy of the bytes as a Uint16Array in the platform's byte order (little-endian on x64 and arm64), wiped after `fn`. */
   uint16<R>(fn: (view: Uint16Array) => R | PromiseLike<R>): Promise<R> {
     return this.#copy(Uint16Array, fn);
   }
 
+  /** As `uint16`, as a Uint32Array. */
   uint32<R>(fn: (view: Uint32Array) => R | PromiseLike<R>): Promise<R> {
     return this.#copy(Uint32Array, fn);
   }
 
+  /** As `uint16`, as an Int8Array. */
   int8<R>(fn: (view: Int8Array) => R | PromiseLike<R>): Promise<R> {
     return this.#copy(Int8Array, fn);
   }
 
+  /** As `uint16`, as an Int16Array. */
   int16<R>(fn: (view: Int16Array) => R | PromiseLike<R>): Promise<R> {
     return this.#copy(Int16Array, fn);
   }
 
+  /** As `uint16`, as an Int32Array. */
   int32<R>(fn: (view: Int32Array) => R | PromiseLike<R>): Promise<R> {
     return this.#copy(Int32Array, fn);
   }
 
+  /** As `uint16`, as a BigInt64Array. */
   int64<R>(fn: (view: BigInt64Array) => R | PromiseLike<R>): Promise<R> {
     return this.#copy(BigInt64Array, fn);
   }
 
+  /** As `uint16`, as a BigUint64Array. */
   bigUint64<R>(fn: (view: BigUint64Array) => R | PromiseLike<R>): Promise<R> {
     return this.#copy(BigUint64Array, fn);
   }

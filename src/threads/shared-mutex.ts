@@ -204,10 +204,12 @@ export class SharedMutex {
     return new SharedMutex();
   }
 
+  /** What to post to another thread (postMessage or workerData); rebuild it there with `SharedMutex.from`. */
   get handle(): SharedMutexHandle {
     return { $deadbolt: 'SharedMutex', arena: this.#core.shared.buffer, lock: this.#core.lock, name: this.#core.name ?? '', rank: this.#core.rank };
   }
 
+  /** For reports, e.g. `SharedMutex "counter"`. */
   get label(): string {
     return this.#core.label;
   }
@@ -217,18 +219,37 @@ export class SharedMutex {
     return this.#core.word.ownerDied;
   }
 
+  /**
+   * Waits without blocking the thread: FIFO behind this thread's other flows, then for other
+   * threads (Atomics.waitAsync). Timeout and abort reject and leave nothing queued; checked mode
+   * may reject with LockOrderError or DeadlockError (a cycle within or across threads).
+   *
+   * @example
+   * await using guard = await mutex.lock({ timeout: 1_000 });
+   */
   lock(options?: AcquireOptions): Promise<Guard> {
     return this.#core.acquire(options, SharedMutex.prototype.lock);
   }
 
+  /**
+   * Blocks the whole thread until the lock is free (Atomics.wait), for workers doing synchronous
+   * work. Throws instead of blocking when another flow of this thread holds or awaits the lock;
+   * throws LockTimeoutError after `timeout`, and DeadlockError if waiting would close a cycle.
+   *
+   * @example
+   * const guard = mutex.lockSync({ timeout: 100 });
+   * try { counter[0]++; } finally { guard.release(); }
+   */
   lockSync(options?: { timeout?: number }): Guard {
     return this.#core.acquireSync(options, SharedMutex.prototype.lockSync);
   }
 
+  /** The lock if nobody in any thread holds it and no flow of this thread waits for it; never waits. */
   tryLock(): Guard | null {
     return this.#core.tryAcquire(SharedMutex.prototype.tryLock);
   }
 
+  /** Runs `fn` holding the lock (taken with `lock()`) and releases it however `fn` ends. */
   run<T>(fn: () => T | PromiseLike<T>, options?: AcquireOptions): Promise<T> {
     return runHolding(this.lock(options), fn);
   }
