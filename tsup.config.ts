@@ -5,7 +5,7 @@ type Plugin = NonNullable<Options['esbuildPlugins']>[number];
 
 /**
  * The CLI imports the built library instead of bundling a second copy, so that stack traces tell
- * library frames (dist/*.js) from the demo's own. Any import of src/index or src/fs/index (also
+ * library frames (dist/*.js) from the demo's own. Any import of a library entry's index (also
  * from examples/ that the demo runs) becomes an import of the built entry beside dist/cli/.
  */
 const useBuiltLibrary: Plugin = {
@@ -15,6 +15,8 @@ const useBuiltLibrary: Plugin = {
       [resolve('src/index.js'), '../index.js'],
       [resolve('src/fs/index.js'), '../fs.js'],
       [resolve('src/secure/index.js'), '../secure.js'],
+      [resolve('src/threads/index.js'), '../threads.js'],
+      [resolve('src/audit/index.js'), '../audit.js'],
     ]);
     build.onResolve({ filter: /index\.js$/ }, (args) => {
       const target = entries.get(resolve(args.resolveDir, args.path));
@@ -25,7 +27,7 @@ const useBuiltLibrary: Plugin = {
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', fs: 'src/fs/index.ts', secure: 'src/secure/index.ts', threads: 'src/threads/index.ts' },
+    entry: { index: 'src/index.ts', fs: 'src/fs/index.ts', secure: 'src/secure/index.ts', threads: 'src/threads/index.ts', audit: 'src/audit/index.ts', 'eslint-plugin': 'src/audit/eslint-plugin.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     target: 'node20',
