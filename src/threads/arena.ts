@@ -1,4 +1,5 @@
 import { threadId } from 'node:worker_threads';
+import { threadsState } from './threads-state.js';
 
 /*
  * The shared arena: one SharedArrayBuffer shared by every thread of a program. It holds each
@@ -10,27 +11,49 @@ import { threadId } from 'node:worker_threads';
  *
  * Int32 layout:
  *   header   [0] magic  [1] locks allocated  [2] thread slots allocated  [3] arena id
+ *            [4] hold entries allocated  [5] classes allocated  [6] class table lock  [7] unused
  *   threads  THREAD_SLOTS x [threadId + 1, state]
- *   locks    LOCK_SLOTS x [futex word (owner slot + 1 | CONTENDED), 0, owner died, 0]
+ *   locks    LOCK_SLOTS x [futex word, class + 1, owner died, waiters, writers waiting, kind]
  *   waits    WAIT_SLOTS x [owner slot + 1 (0 = free), awaited lock + 1, held count, held locks x MAX_HELD]
- * then a Float64 per lock (rank, NaN for none) and per wait (epoch ms when it began).
+ *   holds    HOLD_SLOTS x [lock + 1 (0 = free, <0 = being claimed), thread slot + 1, units, guards]
+ *   classes  CLASS_SLOTS x [state (0 = free, 1 = ready), name length in bytes]
+ * then a Float64 per lock (rank, NaN for none), per wait (epoch ms when it began) and per class
+ * (rank), and CLASS_NAME_BYTES of UTF-8 per class name.
+ *
+ * The futex word of a mutex is its owner's slot + 1 (with CONTENDED). That of a semaphore or
+ * read-write lock is a count: the sum of what its holders added (a permit weight, 1 per reader,
+ * WRITER for a writer); who holds how much is in the hold table, so that the units of a thread
+ * that died can be given back and the wait-for check can see every holder.
  */
 
-const MAGIC = 0x64626c74; // "dblt"
-const HEADER = 4;
+const MAGIC = 0x64626c75; // "dblu": the layout's version is in the magic
+const HEADER = 8;
 export const THREAD_SLOTS = 256;
 const THREAD_WORDS = 2;
 export const LOCK_SLOTS = 4_096;
-const LOCK_WORDS = 4;
+const LOCK_WORDS = 6;
 export const WAIT_SLOTS = 1_024;
 /** Held locks published per waiting flow; a flow holding more publishes the first ones. */
 export const MAX_HELD = 13;
 const WAIT_WORDS = 3 + MAX_HELD;
+export const HOLD_SLOTS = 4_096;
+const HOLD_WORDS = 4;
+export const CLASS_SLOTS = 512;
+const CLASS_WORDS = 2;
+export const CLASS_NAME_BYTES = 128;
 
 export const enum ThreadState {
   Free = 0,
   Alive = 1,
   Dead = 2,
+}
+
+/** What a lock slot's futex word means. */
+export const enum LockKind {
+  Mutex = 0,
+  Semaphore = 1,
+  RwLock = 2,
+  Condition = 3,
 }
 
 /**
@@ -40,14 +63,20 @@ export const enum ThreadState {
  */
 export const CONTENDED = 1 << 30;
 export const OWNER_MASK = CONTENDED - 1;
+/** What a writer adds to a read-write lock's count (readers add 1 each). */
+export const WRITER = 1 << 29;
 
 const THREADS_AT = HEADER;
 const LOCKS_AT = THREADS_AT + THREAD_SLOTS * THREAD_WORDS;
 const WAITS_AT = LOCKS_AT + LOCK_SLOTS * LOCK_WORDS;
-const INT32_WORDS = WAITS_AT + WAIT_SLOTS * WAIT_WORDS;
+const HOLDS_AT = WAITS_AT + WAIT_SLOTS * WAIT_WORDS;
+const CLASSES_AT = HOLDS_AT + HOLD_SLOTS * HOLD_WORDS;
+const INT32_WORDS = CLASSES_AT + CLASS_SLOTS * CLASS_WORDS;
 const RANKS_AT = INT32_WORDS * 4;
 const WAIT_SINCE_AT = RANKS_AT + LOCK_SLOTS * 8;
-export const ARENA_BYTES = WAIT_SINCE_AT + WAIT_SLOTS * 8;
+const CLASS_RANKS_AT = WAIT_SINCE_AT + WAIT_SLOTS * 8;
+const CLASS_NAMES_AT = CLASS_RANKS_AT + CLASS_SLOTS * 8;
+export const ARENA_BYTES = CLASS_NAMES_AT + CLASS_SLOTS * CLASS_NAME_BYTES;
 
 /** What a worker needs to share this thread's locks and discipline: pass it in `workerData` or a message. */
 export interface ThreadsContext {
@@ -67,6 +96,8 @@ export class Arena {
   readonly words: Int32Array;
   readonly ranks: Float64Array;
   readonly waitSince: Float64Array;
+  readonly classRanks: Float64Array;
+  readonly classNames: Uint8Array;
   readonly id: number;
   /** This thread's slot. */
   readonly slot: number;
@@ -76,8 +107,10 @@ export class Arena {
     this.words = new Int32Array(buffer, 0, INT32_WORDS);
     this.ranks = new Float64Array(buffer, RANKS_AT, LOCK_SLOTS);
     this.waitSince = new Float64Array(buffer, WAIT_SINCE_AT, WAIT_SLOTS);
+    this.classRanks = new Float64Array(buffer, CLASS_RANKS_AT, CLASS_SLOTS);
+    this.classNames = new Uint8Array(buffer, CLASS_NAMES_AT, CLASS_SLOTS * CLASS_NAME_BYTES);
     if (Atomics.compareExchange(this.words, 0, 0, MAGIC) === 0) Atomics.store(this.words, 3, (Math.random() * 0x7fffffff) | 1);
-    else if (Atomics.load(this.words, 0) !== MAGIC) throw new TypeError('deadbolt/threads: the arena is corrupt');
+    else if (Atomics.load(this.words, 0) !== MAGIC) throw new TypeError('deadbolt/threads: the arena is corrupt, or was made by another version of deadbolt');
     while (Atomics.load(this.words, 3) === 0) {
       // The creating thread stores the id right after the magic: a joiner can only race it by a few instructions.
     }
@@ -86,7 +119,7 @@ export class Arena {
   }
 
   /**
-   * A new slot, or the slot of a dead thread that owns no lock any more (worker pools recycle
+   * A new slot, or the slot of a dead thread that holds no lock any more (worker pools recycle
    * threads: without reuse the table would fill up with the dead).
    */
   #claimSlot(): number {
@@ -96,25 +129,33 @@ export class Arena {
       slot = -1;
       for (let candidate = 0; candidate < THREAD_SLOTS && slot < 0; candidate++) {
         // Dead -> Free first: a late markThreadDead for the old thread must not hit the new one.
-        if (this.isDead(candidate) && !this.#ownsAnyLock(candidate) && Atomics.compareExchange(this.words, THREADS_AT + candidate * THREAD_WORDS + 1, ThreadState.Dead, ThreadState.Free) === ThreadState.Dead) slot = candidate;
+        if (this.isDead(candidate) && !this.#holdsAnyLock(candidate) && Atomics.compareExchange(this.words, THREADS_AT + candidate * THREAD_WORDS + 1, ThreadState.Dead, ThreadState.Free) === ThreadState.Dead) slot = candidate;
       }
-      if (slot < 0) throw new RangeError(`deadbolt/threads: ${THREAD_SLOTS} live threads (or dead ones still owning locks) already use this arena`);
+      if (slot < 0) throw new RangeError(`deadbolt/threads: ${THREAD_SLOTS} live threads (or dead ones still holding locks) already use this arena`);
+      this.#freeHoldEntriesOf(slot);
     }
     Atomics.store(this.words, THREADS_AT + slot * THREAD_WORDS, threadId + 1);
     Atomics.store(this.words, THREADS_AT + slot * THREAD_WORDS + 1, ThreadState.Alive);
     return slot;
   }
 
-  #ownsAnyLock(slot: number): boolean {
-    const locks = Math.min(Atomics.load(this.words, 1), LOCK_SLOTS);
+  #holdsAnyLock(slot: number): boolean {
+    const locks = this.lockCount;
     for (let lock = 0; lock < locks; lock++) if (this.ownerOf(lock) === slot) return true;
+    const entries = this.#holdEntryCount;
+    for (let entry = 0; entry < entries; entry++) {
+      const at = HOLDS_AT + entry * HOLD_WORDS;
+      if (Atomics.load(this.words, at) !== 0 && Atomics.load(this.words, at + 1) === slot + 1 && Atomics.load(this.words, at + 2) !== 0) return true;
+    }
     return false;
   }
 
-  allocateLock(rank: number | undefined): number {
+  allocateLock(kind: LockKind, rank: number | undefined, lockClass = -1): number {
     const lock = Atomics.add(this.words, 1, 1);
     if (lock >= LOCK_SLOTS) throw new RangeError(`deadbolt/threads: more than ${LOCK_SLOTS} shared locks in one arena`);
     this.ranks[lock] = rank ?? Number.NaN;
+    Atomics.store(this.words, LOCKS_AT + lock * LOCK_WORDS + 5, kind);
+    Atomics.store(this.words, LOCKS_AT + lock * LOCK_WORDS + 1, lockClass + 1);
     return lock;
   }
 
@@ -126,14 +167,136 @@ export class Arena {
     return LOCKS_AT + lock * LOCK_WORDS + 2;
   }
 
+  /** Index of the count of threads waiting on a semaphore's or read-write lock's word. */
+  waiters(lock: number): number {
+    return LOCKS_AT + lock * LOCK_WORDS + 3;
+  }
+
+  /** Index of the count of writers waiting for a read-write lock (new readers stay out meanwhile). */
+  writersWaiting(lock: number): number {
+    return LOCKS_AT + lock * LOCK_WORDS + 4;
+  }
+
+  kindOf(lock: number): LockKind {
+    return Atomics.load(this.words, LOCKS_AT + lock * LOCK_WORDS + 5) as LockKind;
+  }
+
+  /** The lock's class in the shared class table, or -1 for an unnamed lock. */
+  classOf(lock: number): number {
+    return Atomics.load(this.words, LOCKS_AT + lock * LOCK_WORDS + 1) - 1;
+  }
+
   rankOf(lock: number): number | undefined {
     const rank = this.ranks[lock] as number;
     return Number.isNaN(rank) ? undefined : rank;
   }
 
-  /** The thread slot owning `lock`, or -1. */
+  /** The thread slot owning mutex `lock`, or -1 (always -1 for other kinds: see holdersOf). */
   ownerOf(lock: number): number {
+    if (this.kindOf(lock) !== LockKind.Mutex) return -1;
     return (Atomics.load(this.words, this.futex(lock)) & OWNER_MASK) - 1;
+  }
+
+  /** Each thread slot holding `lock`, with how many guards it holds it by. */
+  holdersOf(lock: number): Map<number, number> {
+    const holders = new Map<number, number>();
+    if (this.kindOf(lock) === LockKind.Mutex) {
+      const owner = this.ownerOf(lock);
+      if (owner >= 0) holders.set(owner, 1);
+      return holders;
+    }
+    const entries = this.#holdEntryCount;
+    for (let entry = 0; entry < entries; entry++) {
+      const at = HOLDS_AT + entry * HOLD_WORDS;
+      if (Atomics.load(this.words, at) !== lock + 1) continue;
+      const guards = Atomics.load(this.words, at + 3);
+      const slot = Atomics.load(this.words, at + 1) - 1;
+      if (guards > 0 && slot >= 0) holders.set(slot, (holders.get(slot) ?? 0) + guards);
+    }
+    return holders;
+  }
+
+  get #holdEntryCount(): number {
+    return Math.min(Atomics.load(this.words, 4), HOLD_SLOTS);
+  }
+
+  /**
+   * A hold entry of this thread for `lock` (a semaphore or read-write lock): only this thread
+   * writes it while alive, so updating it needs no compare-and-swap.
+   */
+  claimHoldEntry(lock: number): number {
+    const words = this.words;
+    let entry = -1;
+    const known = this.#holdEntryCount;
+    for (let candidate = 0; candidate < known && entry < 0; candidate++) {
+      if (Atomics.compareExchange(words, HOLDS_AT + candidate * HOLD_WORDS, 0, -1) === 0) entry = candidate;
+    }
+    if (entry < 0) {
+      entry = Atomics.add(words, 4, 1);
+      if (entry >= HOLD_SLOTS) {
+        Atomics.store(words, 4, HOLD_SLOTS);
+        throw new RangeError(`deadbolt/threads: more than ${HOLD_SLOTS} (thread, semaphore or read-write lock) pairs in one arena`);
+      }
+      Atomics.store(words, HOLDS_AT + entry * HOLD_WORDS, -1);
+    }
+    const at = HOLDS_AT + entry * HOLD_WORDS;
+    Atomics.store(words, at + 1, this.slot + 1);
+    Atomics.store(words, at + 2, 0);
+    Atomics.store(words, at + 3, 0);
+    Atomics.store(words, at, lock + 1);
+    return at;
+  }
+
+  /** Records that this thread took (`units` > 0) or gave back (< 0) units of a hold entry's lock. */
+  recordHold(at: number, units: number, guards: number): void {
+    Atomics.add(this.words, at + 2, units);
+    Atomics.add(this.words, at + 3, guards);
+  }
+
+  /** Frees a hold entry this thread no longer needs (its lock object was collected); a no-op while it holds units. */
+  freeHoldEntry(at: number): void {
+    if (Atomics.load(this.words, at + 2) === 0) Atomics.compareExchange(this.words, at, Atomics.load(this.words, at), 0);
+  }
+
+  #freeHoldEntriesOf(slot: number): void {
+    const entries = this.#holdEntryCount;
+    for (let entry = 0; entry < entries; entry++) {
+      const at = HOLDS_AT + entry * HOLD_WORDS;
+      const lock = Atomics.load(this.words, at);
+      if (lock > 0 && Atomics.load(this.words, at + 1) === slot + 1 && Atomics.load(this.words, at + 2) === 0) Atomics.compareExchange(this.words, at, lock, 0);
+    }
+  }
+
+  /**
+   * Gives back to `lock`'s count the units held by dead threads; returns how many. Each entry is
+   * claimed by compare-and-swap first, so that two waiters never give the same units back twice.
+   */
+  reclaimFromDead(lock: number): number {
+    let reclaimed = 0;
+    const entries = this.#holdEntryCount;
+    for (let entry = 0; entry < entries; entry++) {
+      const at = HOLDS_AT + entry * HOLD_WORDS;
+      if (Atomics.load(this.words, at) !== lock + 1) continue;
+      const slot = Atomics.load(this.words, at + 1) - 1;
+      if (slot < 0 || !this.isDead(slot) || Atomics.load(this.words, at + 2) === 0) continue;
+      if (Atomics.compareExchange(this.words, at, lock + 1, -2) !== lock + 1) continue;
+      const units = Atomics.exchange(this.words, at + 2, 0);
+      Atomics.store(this.words, at + 3, 0);
+      Atomics.sub(this.words, this.futex(lock), units);
+      Atomics.store(this.words, at, 0);
+      reclaimed += units;
+    }
+    if (reclaimed > 0) {
+      Atomics.store(this.words, this.ownerDied(lock), 1);
+      Atomics.notify(this.words, this.futex(lock));
+    }
+    return reclaimed;
+  }
+
+  /** Whether a dead thread still holds units of `lock` (cheap enough for each wait slice). */
+  hasDeadHolder(lock: number): boolean {
+    for (const slot of this.holdersOf(lock).keys()) if (this.isDead(slot)) return true;
+    return false;
   }
 
   threadIdOf(slot: number): number {
@@ -187,7 +350,7 @@ export class Arena {
 
   /**
    * Marks the slots of thread `id` dead (it exited or was terminated) and wakes the waiters of
-   * every lock it owned: the next one takes the lock with the owner-died flag set.
+   * every lock it held: the next one takes the lock (or its units) with the owner-died flag set.
    */
   markThreadDead(id: number): void {
     for (let slot = 0; slot < this.threadCount; slot++) {
@@ -196,40 +359,54 @@ export class Arena {
       // A terminated thread never withdrew its waits; left in place they would count as the
       // waits of the next thread to reuse this slot.
       for (let wait = 0; wait < WAIT_SLOTS; wait++) Atomics.compareExchange(this.words, WAITS_AT + wait * WAIT_WORDS, slot + 1, 0);
-      const locks = Math.min(Atomics.load(this.words, 1), LOCK_SLOTS);
+      const locks = this.lockCount;
       for (let lock = 0; lock < locks; lock++) if (this.ownerOf(lock) === slot) Atomics.notify(this.words, this.futex(lock));
+      const entries = this.#holdEntryCount;
+      for (let entry = 0; entry < entries; entry++) {
+        const at = HOLDS_AT + entry * HOLD_WORDS;
+        const lock = Atomics.load(this.words, at) - 1;
+        if (lock >= 0 && Atomics.load(this.words, at + 1) === slot + 1 && Atomics.load(this.words, at + 2) !== 0) Atomics.notify(this.words, this.futex(lock));
+      }
     }
   }
 
-  /** Whether `lock` names a lock allocated in this arena. */
-  isLock(lock: unknown): lock is number {
-    return typeof lock === 'number' && Number.isInteger(lock) && lock >= 0 && lock < Math.min(Atomics.load(this.words, 1), LOCK_SLOTS);
+  /** Whether `lock` names a lock of kind `kind` allocated in this arena. */
+  isLock(lock: unknown, kind: LockKind): lock is number {
+    return typeof lock === 'number' && Number.isInteger(lock) && lock >= 0 && lock < this.lockCount && this.kindOf(lock) === kind;
+  }
+
+  get lockCount(): number {
+    return Math.min(Atomics.load(this.words, 1), LOCK_SLOTS);
   }
 
   get threadCount(): number {
     return Math.min(Atomics.load(this.words, 2), THREAD_SLOTS);
   }
-}
 
-let current: Arena | null = null;
+  /** Int32 index of class `index`'s [state, name length] words. */
+  classAt(index: number): number {
+    return CLASSES_AT + index * CLASS_WORDS;
+  }
+}
 
 /** This thread's arena: joined from a context or a received handle, or created on first use. */
 export function arena(): Arena {
-  current ??= new Arena(new SharedArrayBuffer(ARENA_BYTES));
-  return current;
+  threadsState.arena ??= new Arena(new SharedArrayBuffer(ARENA_BYTES));
+  return threadsState.arena;
 }
 
 /** This thread's arena if it has one yet. */
 export function currentArena(): Arena | null {
-  return current;
+  return threadsState.arena;
 }
 
 /** The arena behind `buffer`, joining it if this thread has none yet. */
 export function adoptArena(buffer: SharedArrayBuffer): Arena {
   if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength !== ARENA_BYTES) throw new TypeError('deadbolt/threads: not a deadbolt threads arena (pass what threadsContext() returns, or a lock handle)');
+  const current = threadsState.arena;
   if (current === null) {
-    current = new Arena(buffer);
-    return current;
+    threadsState.arena = new Arena(buffer);
+    return threadsState.arena;
   }
   const probe = new Int32Array(buffer, 0, HEADER);
   if (Atomics.load(probe, 3) !== current.id) {
