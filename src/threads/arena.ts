@@ -13,7 +13,8 @@ import { threadsState } from './threads-state.js';
  *   header   [0] magic  [1] locks allocated  [2] thread slots allocated  [3] arena id
  *            [4] hold entries allocated  [5] classes allocated  [6] class table lock  [7] unused
  *   threads  THREAD_SLOTS x [threadId + 1, state]
- *   locks    LOCK_SLOTS x [futex word, class + 1, owner died, waiters, writers waiting, kind]
+ *   locks    LOCK_SLOTS x [futex word, class + 1, owner died, waiters, writers waiting, kind, aux]
+ *            (aux: a semaphore's permits, a condition's mutex)
  *   waits    WAIT_SLOTS x [owner slot + 1 (0 = free), awaited lock + 1, held count, held locks x MAX_HELD]
  *   holds    HOLD_SLOTS x [lock + 1 (0 = free, <0 = being claimed), thread slot + 1, units, guards]
  *   classes  CLASS_SLOTS x [state (0 = free, 1 = ready), name length in bytes]
@@ -31,7 +32,7 @@ const HEADER = 8;
 export const THREAD_SLOTS = 256;
 const THREAD_WORDS = 2;
 export const LOCK_SLOTS = 4_096;
-const LOCK_WORDS = 6;
+const LOCK_WORDS = 7;
 export const WAIT_SLOTS = 1_024;
 /** Held locks published per waiting flow; a flow holding more publishes the first ones. */
 export const MAX_HELD = 13;
@@ -175,6 +176,20 @@ export class Arena {
   /** Index of the count of writers waiting for a read-write lock (new readers stay out meanwhile). */
   writersWaiting(lock: number): number {
     return LOCKS_AT + lock * LOCK_WORDS + 4;
+  }
+
+  /** A per-kind value set at creation: a semaphore's permits, a condition's mutex. */
+  setAux(lock: number, value: number): void {
+    Atomics.store(this.words, LOCKS_AT + lock * LOCK_WORDS + 6, value);
+  }
+
+  auxOf(lock: number): number {
+    return Atomics.load(this.words, LOCKS_AT + lock * LOCK_WORDS + 6);
+  }
+
+  /** A semaphore's or read-write lock's count (the sum of what its holders added). */
+  countOf(lock: number): number {
+    return Atomics.load(this.words, this.futex(lock));
   }
 
   kindOf(lock: number): LockKind {

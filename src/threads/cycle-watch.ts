@@ -20,25 +20,35 @@ export class CycleWatch {
 
   check(label: string): void {
     if (this.wait < 0) return;
-    const cycle = findCycle(this.arena, this.wait);
-    if (cycle === null) {
+    const found = findCycle(this.arena, this.wait);
+    if (found === null) {
       this.#key = '';
       return;
     }
-    const key = cycle.map((member) => member.wait).join(' ');
+    const { cycle, members } = found;
+    const key = members.map((member) => member.wait).join(' ');
     const now = Date.now();
     if (key !== this.#key) {
       this.#key = key;
       this.#seen = now;
     }
-    const victim = cycle.reduce((a, b) => (b.since > a.since || (b.since === a.since && b.wait > a.wait) ? b : a));
+    // The victim is chosen among every wait of the deadlock, not only those on this path: with
+    // shared holds, two members can find two different paths through the same deadlock.
+    const victim = members.reduce((a, b) => (b.since > a.since || (b.since === a.since && b.wait > a.wait) ? b : a));
     if (victim.wait === this.wait || now - this.#seen > VICTIM_GRACE_MS) throw crossThreadDeadlock(this.arena, cycle, label);
   }
 }
 
+/** A deadlock through one wait: a cycle for the report, and every wait of the deadlock. */
+export interface FoundCycle {
+  /** Starting with the wait checked: each waits for a lock the next one's flow holds. */
+  readonly cycle: WaitRecord[];
+  /** Every stuck wait that both blocks and is blocked by the checked one (its strongly connected component). */
+  readonly members: WaitRecord[];
+}
+
 /**
- * The cycle through wait `start` (starting with it), or null: each waits for a lock the next
- * one's flow holds.
+ * The deadlock through wait `start`, or null.
  *
  * A wait is only stuck if every holder of its lock is stuck: a semaphore or read lock held by
  * several threads is released as soon as any one of them goes on. So the waits that could still
@@ -46,7 +56,7 @@ export class CycleWatch {
  * thread's kept waits account for every guard by which it holds it), and the cycle is searched
  * among the rest. For mutexes this is the plain cycle search.
  */
-export function findCycle(arena: Arena, start: number): WaitRecord[] | null {
+export function findCycle(arena: Arena, start: number): FoundCycle | null {
   const waits = arena.waits();
   const first = waits.find((record) => record.wait === start);
   if (first === undefined || first.held.length === 0) return null;
@@ -96,7 +106,22 @@ export function findCycle(arena: Arena, start: number): WaitRecord[] | null {
     path.pop();
     return false;
   };
-  return search(first) ? path : null;
+  if (!search(first)) return null;
+  const reach = (from: WaitRecord, next: (record: WaitRecord) => WaitRecord[]): Set<WaitRecord> => {
+    const seen = new Set<WaitRecord>([from]);
+    const todo = [from];
+    for (let record = todo.pop(); record !== undefined; record = todo.pop()) {
+      for (const other of next(record)) {
+        if (seen.has(other)) continue;
+        seen.add(other);
+        todo.push(other);
+      }
+    }
+    return seen;
+  };
+  const forward = reach(first, blockers);
+  const backward = reach(first, (record) => [...stuck].filter((other) => blockers(other).includes(record)));
+  return { cycle: path, members: [...forward].filter((record) => backward.has(record)) };
 }
 
 function crossThreadDeadlock(arena: Arena, cycle: readonly WaitRecord[], label: string): DeadlockError {
