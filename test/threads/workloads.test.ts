@@ -2,7 +2,6 @@
 // alone, no update lost), a SharedSemaphore (never more units in use than permits, all of them
 // used at once) and a producer/consumer ring with SharedCondition (every value consumed once).
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { after, describe, it } from 'node:test';
 import { SharedCondition, SharedMutex, SharedRwLock, SharedSemaphore } from '../../dist/threads.js';
@@ -168,8 +167,7 @@ describe('SharedCondition in one thread', () => {
   });
 });
 
-it('a lock waiting for a condition notify in another thread does not keep the process from exiting once done', async () => {
-  // (covered by the workers above exiting with code 0; here: a received handle of the wrong kind)
+it('a handle of the wrong kind, bad permits and bad weights are refused with errors that name them', async () => {
   const rw = new SharedRwLock();
   assert.throws(() => SharedSemaphore.from(rw.handle as never), /must be a SharedSemaphore handle.*got a SharedRwLock handle/);
   assert.throws(() => SharedMutex.from({ ...rw.handle, $deadbolt: 'SharedMutex' } as never), /is not a SharedMutex of this arena/);
