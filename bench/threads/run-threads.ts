@@ -58,6 +58,8 @@ const UNCONTENDED: readonly Contender[] = [
   { id: 'u-sync-on', script: 'uncontended', mode: 'deadbolt-sync', checks: 'on', label: 'the same, checks on' },
   { id: 'u-async-off', script: 'uncontended', mode: 'deadbolt-async', checks: 'off', label: 'deadbolt `SharedMutex`: `(await m.lock()).release()`, checks off' },
   { id: 'u-try-off', script: 'uncontended', mode: 'deadbolt-try', checks: 'off', label: 'deadbolt `SharedMutex`: `m.tryLock().release()`, checks off (for the breakdown)' },
+  { id: 'u-read-off', script: 'uncontended', mode: 'deadbolt-read', checks: 'off', label: 'deadbolt `SharedRwLock`: `l.readSync().release()`, checks off' },
+  { id: 'u-sem-off', script: 'uncontended', mode: 'deadbolt-sem', checks: 'off', label: 'deadbolt `SharedSemaphore(4)`: `s.acquireSync().release()`, checks off' },
   { id: 'u-local-off', script: 'uncontended', mode: 'deadbolt-local', checks: 'off', label: 'deadbolt in-thread `Mutex`: `m.tryLock().release()`, checks off (no atomics; for the breakdown)' },
   { id: 'u-floor', script: 'uncontended', mode: 'floor', checks: 'off', label: 'floor: bare CAS + `Atomics.wait` mutex (the baseline)' },
   { id: 'u-atomics', script: 'uncontended', mode: 'atomics-mutex', checks: 'off', label: 'V8 `Atomics.Mutex.lock(m, () => {})` (`--harmony-struct`)', harmonyStruct: true },

@@ -8,6 +8,8 @@
  *   deadbolt-sync    SharedMutex: m.lockSync().release()   (DEADBOLT_CHECKS picks the mode)
  *   deadbolt-async   SharedMutex: (await m.lock()).release()
  *   deadbolt-try     SharedMutex: m.tryLock().release()      (breakdown)
+ *   deadbolt-read    SharedRwLock: l.readSync().release()
+ *   deadbolt-sem     SharedSemaphore(4): s.acquireSync().release()
  *   deadbolt-local   in-thread Mutex (dist/index.js next to distUrl): m.tryLock().release(),
  *                    the in-thread layer of SharedMutex without the futex word   (breakdown)
  *   floor            the bare CAS + Atomics.wait mutex of locks.mjs
@@ -28,8 +30,10 @@ async function main() {
   let lock;
   if (mode === 'deadbolt-local') lock = null;
   else if (mode.startsWith('deadbolt-')) {
-    const { SharedMutex } = await import(config.distUrl);
-    lock = new SharedMutex({ name: 'bench' }).handle;
+    const { SharedMutex, SharedRwLock, SharedSemaphore } = await import(config.distUrl);
+    if (mode === 'deadbolt-read') lock = new SharedRwLock({ name: 'bench' }).handle;
+    else if (mode === 'deadbolt-sem') lock = new SharedSemaphore(4, { name: 'bench' }).handle;
+    else lock = new SharedMutex({ name: 'bench' }).handle;
   } else if (mode === 'floor') lock = new Int32Array(new SharedArrayBuffer(4));
   else if (mode === 'atomics-mutex') lock = new Atomics.Mutex();
   else throw new Error(`unknown mode ${mode}`);
@@ -64,6 +68,22 @@ async function inWorker() {
           for (let i = 0; i < n; i++) m.tryLock().release();
         };
       }
+      break;
+    }
+    case 'deadbolt-read': {
+      const { SharedRwLock } = await import(config.distUrl);
+      const l = SharedRwLock.from(lock);
+      run = async (n) => {
+        for (let i = 0; i < n; i++) l.readSync().release();
+      };
+      break;
+    }
+    case 'deadbolt-sem': {
+      const { SharedSemaphore } = await import(config.distUrl);
+      const s = SharedSemaphore.from(lock);
+      run = async (n) => {
+        for (let i = 0; i < n; i++) s.acquireSync().release();
+      };
       break;
     }
     case 'deadbolt-local': {

@@ -262,10 +262,15 @@ export class Arena {
     return at;
   }
 
-  /** Records that this thread took (`units` > 0) or gave back (< 0) units of a hold entry's lock. */
-  recordHold(at: number, units: number, guards: number): void {
-    Atomics.add(this.words, at + 2, units);
-    Atomics.add(this.words, at + 3, guards);
+  /**
+   * Publishes this thread's totals in its hold entry. Only this thread writes the entry while it
+   * lives, so plain stores do (a locked add here doubled the cost of a semaphore round trip):
+   * another thread reading a stale value only sees a holder a moment late, and the entry of a
+   * dead thread is read after its death, which synchronizes memory.
+   */
+  publishHold(at: number, units: number, guards: number): void {
+    this.words[at + 2] = units;
+    this.words[at + 3] = guards;
   }
 
   /** Frees a hold entry this thread no longer needs (its lock object was collected); a no-op while it holds units. */

@@ -14,6 +14,9 @@ import { CrossWord, describeSlots } from './cross-word.js';
 export class CountWord extends CrossWord {
   readonly #rw: boolean;
   #hold = -1;
+  /** This thread's totals, mirrored in its hold entry. */
+  #units = 0;
+  #guards = 0;
 
   constructor(
     arena: Arena,
@@ -46,7 +49,7 @@ export class CountWord extends CrossWord {
     // Counted before it is recorded: a thread killed between the two leaks its units (the lock
     // stays short of them) rather than having them given back twice (which would over-admit).
     if (this.#hold < 0) this.#hold = this.arena.claimHoldEntry(this.lock);
-    this.arena.recordHold(this.#hold, delta, 1);
+    this.arena.publishHold(this.#hold, (this.#units += delta), ++this.#guards);
     const died = this.arena.ownerDied(this.lock);
     if (Atomics.load(words, died) !== 0 && Atomics.exchange(words, died, 0) !== 0) this.tookOverFromDead = true;
     return true;
@@ -55,7 +58,7 @@ export class CountWord extends CrossWord {
   release(mode: AcqMode, weight: number): void {
     const words = this.arena.words;
     const delta = this.#delta(mode, weight);
-    this.arena.recordHold(this.#hold, -delta, -1);
+    this.arena.publishHold(this.#hold, (this.#units -= delta), --this.#guards);
     Atomics.sub(words, this.futexIndex, delta);
     // Several waiters may fit now (readers, light permit requests): wake them all.
     if (Atomics.load(words, this.arena.waiters(this.lock)) > 0) Atomics.notify(words, this.futexIndex);
