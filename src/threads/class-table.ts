@@ -1,4 +1,5 @@
-import { CLASS_NAME_BYTES, CLASS_SLOTS, type Arena } from './arena.js';
+import type { Arena } from './arena.js';
+import { CLASS_NAME_BYTES, CLASS_SLOTS } from './arena-layout.js';
 
 /*
  * The shared class table: lock class names and their ranks, in the arena, so that every thread

@@ -1,5 +1,6 @@
 import type { AcqMode } from '../discipline/acquisition.js';
-import { LockKind, WRITER, type Arena } from './arena.js';
+import type { Arena } from './arena.js';
+import { LockKind, WRITER } from './arena-layout.js';
 import { CrossWord, describeSlots } from './cross-word.js';
 
 /**

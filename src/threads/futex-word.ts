@@ -1,5 +1,6 @@
 import type { AcqMode } from '../discipline/acquisition.js';
-import { CONTENDED, OWNER_MASK, type Arena } from './arena.js';
+import type { Arena } from './arena.js';
+import { CONTENDED, OWNER_MASK } from './arena-layout.js';
 import { CrossWord, describeSlots } from './cross-word.js';
 
 /**

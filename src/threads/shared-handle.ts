@@ -1,5 +1,6 @@
 import { validateLockOptions, type LockOptions } from '../discipline/lock-class.js';
-import { adoptArena, arena, type Arena, type LockKind } from './arena.js';
+import { adoptArena, arena, type Arena } from './arena.js';
+import type { LockKind } from './arena-layout.js';
 import { lockName, rememberLockName, sharedClassFor } from './class-table.js';
 import { threadsState } from './threads-state.js';
 

@@ -1,7 +1,7 @@
 import type { LockOptions } from '../discipline/lock-class.js';
 import { runHolding, type Guard } from '../primitives/guard.js';
 import type { AcquireOptions } from '../primitives/options.js';
-import { LockKind } from './arena.js';
+import { LockKind } from './arena-layout.js';
 import { FutexWord } from './futex-word.js';
 import { adoptShared, construct, createShared, handleOf, takeAdopted, type SharedLockHandle } from './shared-handle.js';
 import { SharedLockCore } from './shared-lock-core.js';
