@@ -2,39 +2,15 @@
 // alone, no update lost), a SharedSemaphore (never more units in use than permits, all of them
 // used at once) and a producer/consumer ring with SharedCondition (every value consumed once).
 import assert from 'node:assert/strict';
-import { Worker } from 'node:worker_threads';
 import { after, describe, it } from 'node:test';
 import { SharedCondition, SharedMutex, SharedRwLock, SharedSemaphore } from '../../dist/threads.js';
-import { checkedMode, fastMode, uniqueName, within } from './fixtures/harness.js';
+import { checkedMode, fastMode, uniqueName } from './fixtures/harness.js';
+import { runWorkers, stopWorkloads } from './fixtures/workloads.js';
 
-const workerFile = new URL('./fixtures/workload-worker.mjs', import.meta.url);
-const started: Worker[] = [];
-after(() => Promise.all(started.map((worker) => worker.terminate())));
+after(stopWorkloads);
 
-interface Run {
-  readonly role: string;
-  readonly handles: readonly object[];
-  readonly cells: SharedArrayBuffer;
-  readonly n: number;
-  readonly style?: 'async' | 'sync';
-  readonly checks: boolean;
-}
-
-/** Runs workers to completion; resolves with each one's messages. */
-async function runWorkers(runs: readonly Run[]): Promise<unknown[][]> {
-  const workers = runs.map((run, id) => {
-    const worker = new Worker(workerFile, { workerData: { ...run, id, together: runs.length } });
-    started.push(worker);
-    const messages: unknown[] = [];
-    worker.on('message', (message) => messages.push(message));
-    const done = new Promise<unknown[]>((resolve, reject) => {
-      worker.once('error', reject);
-      worker.once('exit', (code) => (code === 0 && messages.some((m) => (m as { type: string }).type === 'done') ? resolve(messages) : reject(new Error(`worker ${id} (${run.role}) exited with ${code} before finishing`))));
-    });
-    return done;
-  });
-  return within(Promise.all(workers), 30_000, () => 'workers did not finish');
-}
+/** DEADBOLT_STRESS=1 (npm run test:stress) runs the same workloads with more operations. */
+const SCALE = process.env.DEADBOLT_STRESS === '1' ? 10 : 1;
 
 for (const checks of [false, true]) {
   describe(`contended shared locks, ${checks ? 'checked' : 'fast'} mode`, () => {
@@ -46,7 +22,7 @@ for (const checks of [false, true]) {
       const lock = new SharedRwLock({ name: uniqueName('routes') });
       const cells = new SharedArrayBuffer(8 * 4);
       const view = new Int32Array(cells);
-      const n = 400;
+      const n = 400 * SCALE;
       const styles = ['async', 'async', 'sync'] as const;
       await runWorkers(styles.map((style) => ({ role: 'rw', handles: [lock.handle], cells, n, style, checks })));
       assert.equal(view[3], 0, 'a reader saw a writer, or a writer saw anyone else');
@@ -65,7 +41,7 @@ for (const checks of [false, true]) {
       const semaphore = new SharedSemaphore(permits, { name: uniqueName('slots') });
       const cells = new SharedArrayBuffer(8 * 4);
       const view = new Int32Array(cells);
-      const n = 300;
+      const n = 300 * SCALE;
       const styles = ['async', 'async', 'sync', 'sync'] as const;
       await runWorkers(styles.map((style) => ({ role: 'sem', handles: [semaphore.handle], cells, n, style, checks })));
       assert.equal(view[3], 0, `more than ${permits} units were in use at once`);
@@ -82,7 +58,7 @@ for (const checks of [false, true]) {
       const capacity = 4;
       const cells = new SharedArrayBuffer((4 + capacity) * 4);
       new Int32Array(cells)[3] = capacity;
-      const perProducer = 300;
+      const perProducer = 300 * SCALE;
       const handles = [mutex.handle, notEmpty.handle, notFull.handle];
       const results = await runWorkers([
         { role: 'producer', handles, cells, n: perProducer, checks },
