@@ -4,3 +4,6 @@
  */
 export { SharedMutex, type SharedMutexHandle } from './shared-mutex.js';
 export { threadsContext, joinThreads, type ThreadsContext } from './arena.js';
+export { OffloadPool, offload, type OffloadPoolOptions, type OffloadRunOptions, type OffloadTransferList } from './offload.js';
+export { OffloadClosedError, OffloadTimeoutError } from './offload-errors.js';
+export type { WorkerContext } from './offload-join.js';
