@@ -7,3 +7,4 @@ export { threadsContext, joinThreads, type ThreadsContext } from './arena.js';
 export { OffloadPool, offload, type OffloadPoolOptions, type OffloadRunOptions, type OffloadTransferList } from './offload.js';
 export { OffloadClosedError, OffloadTimeoutError } from './offload-errors.js';
 export type { WorkerContext } from './offload-join.js';
+export { watchEventLoop, EventLoopWatch, type EventLoopStats, type StallReport, type WatchEventLoopOptions } from './event-loop.js';
