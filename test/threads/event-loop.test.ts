@@ -22,6 +22,18 @@ const SETTLE_MS = 60;
 
 const names = (locks: readonly LockRef[]): string[] => locks.map((ref) => ref.lock);
 
+/**
+ * The stall a block caused: the longest one reported (this machine is shared, and a preempted
+ * thread may show a stall of its own around the block; the block is the longest one).
+ */
+function longest<T extends { blockedMs: number }>(stalls: readonly T[]): T {
+  assert.ok(stalls.length > 0, 'no stall was reported');
+  return stalls.reduce((a, b) => (b.blockedMs > a.blockedMs ? b : a));
+}
+
+/** A detector's figure for a BLOCK_MS block: it may miss up to one of its intervals (12 ms here). */
+const SEEN_BLOCK_MS = BLOCK_MS - 15;
+
 describe('watchEventLoop(): delay statistics', { timeout: 30_000 }, () => {
   it('reports delays beyond the resolution, ordered, one sample per resolution ms', async () => {
     fastMode();
@@ -105,16 +117,15 @@ describe('watchEventLoop(): stall reports', { timeout: 30_000 }, () => {
     } finally {
       unsubscribe(channels.eventLoopStall, onPublish);
     }
-    assert.equal(watch.stalls.length, 1, JSON.stringify(watch.stalls.map((stall) => stall.report)));
-    const [stall] = watch.stalls as [StallReport];
-    assert.ok(stall.blockedMs > THRESHOLD_MS && stall.blockedMs <= BLOCK_MS + 30, `blockedMs ${stall.blockedMs}`);
+    const stall = longest(watch.stalls);
+    assert.ok(stall.blockedMs >= SEEN_BLOCK_MS, `blockedMs ${stall.blockedMs}`);
     assert.ok(Math.abs(stall.at - Date.now()) < 5_000);
     assert.deepEqual(names(stall.locks).sort(), [mutex.label, shared.label].sort());
     assert.match(stall.report, /blocked for ~\d+ ms \(thresholdMs is 50\)/);
     for (const label of [mutex.label, shared.label]) assert.ok(stall.report.includes(label), stall.report);
     assert.match(stall.report, /acquired at:\n\s+at .*event-loop\.test\.ts:\d+/);
-    assert.deepEqual(seen, [stall]);
-    assert.deepEqual(published, [stall]);
+    assert.deepEqual(seen, watch.stalls);
+    assert.deepEqual(published, watch.stalls);
   });
 
   it('checked mode: a stall without locks says so', async () => {
@@ -123,9 +134,10 @@ describe('watchEventLoop(): stall reports', { timeout: 30_000 }, () => {
     await sleep(20);
     busy(BLOCK_MS);
     await sleep(SETTLE_MS);
-    assert.equal(watch.stalls.length, 1);
-    assert.deepEqual(watch.stalls[0]?.locks, []);
-    assert.match(watch.stalls[0]?.report ?? '', /held no lock/);
+    const stall = longest(watch.stalls);
+    assert.ok(stall.blockedMs >= SEEN_BLOCK_MS, `blockedMs ${stall.blockedMs}`);
+    assert.deepEqual(stall.locks, []);
+    assert.match(stall.report, /held no lock/);
   });
 
   it('fast mode: shared mutexes this thread owns are named (from the arena); other locks are not tracked', async () => {
@@ -140,10 +152,12 @@ describe('watchEventLoop(): stall reports', { timeout: 30_000 }, () => {
     await sleep(SETTLE_MS);
     b.release();
     a.release();
+    const held = longest(watch.stalls);
+    watch.reset();
     busy(BLOCK_MS);
     await sleep(SETTLE_MS);
-    const [held, none] = watch.stalls as [StallReport, StallReport];
-    assert.equal(watch.stalls.length, 2);
+    const none = longest(watch.stalls);
+    assert.ok(held.blockedMs >= SEEN_BLOCK_MS && none.blockedMs >= SEEN_BLOCK_MS);
     assert.deepEqual(
       held.locks.map((ref) => [ref.lock, ref.rank, ref.id]),
       [[shared.label, 3, 0]],
@@ -203,10 +217,10 @@ describe('core watchdog: "event loop blocked while locks were held" covers share
         await sleep(SETTLE_MS);
         guard.release();
       });
-      assert.equal(reports.length, 1, JSON.stringify(reports));
-      assert.deepEqual(names(reports[0]?.locks ?? []), [lock.label]);
-      assert.ok((reports[0]?.blockedMs ?? 0) > THRESHOLD_MS);
-      assert.ok(reports[0]?.report.includes(lock.label));
+      const report = longest(reports);
+      assert.ok(report.blockedMs >= SEEN_BLOCK_MS, `blockedMs ${report.blockedMs}`);
+      assert.deepEqual(names(report.locks), [lock.label]);
+      assert.ok(report.report.includes(lock.label));
     });
 
     it(`names a ${kind} taken and released within a ${BLOCK_MS} ms block`, async () => {
@@ -216,8 +230,9 @@ describe('core watchdog: "event loop blocked while locks were held" covers share
         busy(BLOCK_MS);
         guard.release();
       });
-      assert.equal(reports.length, 1, JSON.stringify(reports));
-      assert.deepEqual(names(reports[0]?.locks ?? []), [lock.label]);
+      const report = longest(reports);
+      assert.ok(report.blockedMs >= SEEN_BLOCK_MS, `blockedMs ${report.blockedMs}`);
+      assert.deepEqual(names(report.locks), [lock.label]);
     });
   }
 });

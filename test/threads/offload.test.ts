@@ -38,6 +38,15 @@ describe('offload(): results, errors, cancellation', { timeout: 60_000 }, () => 
     assert.equal(again.key, expectedKey('x', 10));
   });
 
+  it('moves what transferList names instead of copying it', async () => {
+    fastMode();
+    const password = new TextEncoder().encode('moved secret');
+    const buffer = password.buffer;
+    const result = (await offload(kdf, { password, salt: 'salt', iterations: 1_000 }, { transferList: [buffer] })) as Derived;
+    assert.equal(result.key, expectedKey('moved secret', 1_000));
+    assert.equal(buffer.byteLength, 0, 'the buffer was copied, not moved');
+  });
+
   it('rejects with the error the task throws', async () => {
     fastMode();
     const error = await rejectionOf(offload(kdf, { fail: 'bad input' }));
