@@ -88,8 +88,10 @@ async function measure(work: () => Promise<HeavyResult>): Promise<Measured> {
   return { stats, rounds, elapsed, meanChunkMs: chunkMs.reduce((sum, ms) => sum + ms, 0) / chunkMs.length };
 }
 
+// Chunks far slower than calibrated mean other processes took the cores: the figures then
+// measure the machine's load (reported as they are, never excused).
 const show = ({ stats, rounds, elapsed, meanChunkMs }: Measured): string =>
-  `p50 ${stats.p50.toFixed(2)} p90 ${stats.p90.toFixed(2)} p99 ${stats.p99.toFixed(2)} max ${stats.max.toFixed(2)} ms over ${stats.count} samples; ${rounds} lock rounds in ${elapsed.toFixed(0)} ms; chunks ${meanChunkMs.toFixed(1)} ms`;
+  `p50 ${stats.p50.toFixed(2)} p90 ${stats.p90.toFixed(2)} p99 ${stats.p99.toFixed(2)} max ${stats.max.toFixed(2)} ms over ${stats.count} samples; ${rounds} lock rounds in ${elapsed.toFixed(0)} ms; chunks ${meanChunkMs.toFixed(1)} ms (calibrated for ${CHUNK_MS})`;
 
 for (const checks of [true, false]) {
   describe(`event-loop responsiveness (${checks ? 'checked' : 'fast'} mode)`, { timeout: 60_000 }, () => {

@@ -49,9 +49,11 @@ describe('watchEventLoop(): delay statistics', { timeout: 30_000 }, () => {
       assert.ok(stats.min >= 0 && stats.mean >= stats.min && stats.mean <= stats.max, JSON.stringify(stats));
       // An idle loop is late by a fraction of a ms; the raw histogram would read `resolution` ms here.
       assert.ok(stats.p50 < 2, `idle p50 ${stats.p50} ms at resolution ${resolution}`);
-      const expected = 300 / resolution;
-      assert.ok(stats.count >= expected * 0.5 && stats.count <= expected * 1.2, `${stats.count} samples in 300 ms at resolution ${resolution}`);
+      // At most one sample per resolution ms (fewer when the machine starves this thread).
+      assert.ok(stats.count <= (300 / resolution) * 1.2, `${stats.count} samples in 300 ms at resolution ${resolution}`);
     }
+    // Both watches ran over the same 300 ms: the sampling rate follows the resolution.
+    assert.ok(fine.stats().count >= 3 * coarse.stats().count, `${fine.stats().count} samples at 1 ms, ${coarse.stats().count} at 10 ms`);
   });
 
   it('a block shows in max; reset() starts over; stop() freezes the figures', async () => {
