@@ -1,4 +1,4 @@
-import { channel } from 'node:diagnostics_channel';
+import { channel, type Channel } from 'node:diagnostics_channel';
 import { state } from './state.js';
 
 /**
@@ -21,25 +21,18 @@ export const channels = {
   longHold: 'deadbolt:long-hold',
   /** `{ blockedMs, locks: LockRef[], report }` */
   loopBlocked: 'deadbolt:loop-blocked',
+  /** `{ task, locks: LockRef[], report }`: offloaded work called or awaited while holding locks (deadbolt/threads, checked mode). */
+  offloadUnderLock: 'deadbolt:offload-under-lock',
+  /** `StallReport` (`{ blockedMs, at, locks: LockRef[], report }`): a stall seen by watchEventLoop() (deadbolt/threads). */
+  eventLoopStall: 'deadbolt:event-loop-stall',
 } as const;
 
-const deadlockChannel = channel(channels.deadlock);
-const lockOrderChannel = channel(channels.lockOrder);
-const timeoutChannel = channel(channels.timeout);
-const longHoldChannel = channel(channels.longHold);
-const loopBlockedChannel = channel(channels.loopBlocked);
+export type ChannelName = (typeof channels)[keyof typeof channels];
 
-export function publish(name: (typeof channels)[keyof typeof channels], message: object): void {
-  const target =
-    name === channels.deadlock
-      ? deadlockChannel
-      : name === channels.lockOrder
-        ? lockOrderChannel
-        : name === channels.timeout
-          ? timeoutChannel
-          : name === channels.longHold
-            ? longHoldChannel
-            : loopBlockedChannel;
+const targets = new Map<ChannelName, Channel>(Object.values(channels).map((name) => [name, channel(name)]));
+
+export function publish(name: ChannelName, message: object): void {
+  const target = targets.get(name) as Channel;
   if (target.hasSubscribers) target.publish(message);
 }
 

@@ -9,3 +9,7 @@ export { SharedSemaphore, type SharedSemaphoreHandle } from './shared-semaphore.
 export { SharedCondition, type SharedConditionHandle } from './shared-condition.js';
 export type { SharedLockHandle, SharedKind } from './shared-handle.js';
 export { threadsContext, joinThreads, type ThreadsContext } from './arena.js';
+export { OffloadPool, offload, type OffloadPoolOptions, type OffloadRunOptions, type OffloadTransferList } from './offload.js';
+export { OffloadClosedError, OffloadTimeoutError } from './offload-errors.js';
+export type { WorkerContext } from './offload-join.js';
+export { watchEventLoop, EventLoopWatch, type EventLoopStats, type StallReport, type WatchEventLoopOptions } from './event-loop.js';
