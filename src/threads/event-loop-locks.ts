@@ -2,9 +2,8 @@ import type { Acquisition } from '../discipline/acquisition.js';
 import type { LockRef } from '../discipline/errors.js';
 import { describeWithStack, lockRef } from '../discipline/report.js';
 import { state } from '../discipline/state.js';
-import { currentArena } from './arena.js';
-import { lockNames } from './futex-word.js';
-import { SharedMutexCore } from './shared-mutex.js';
+import { isSharedLockCore, type SharedLockCore } from './shared-lock-core.js';
+import { threadsState } from './threads-state.js';
 
 /** The locks a stall report names, as data and as report lines. */
 export interface StallLocks {
@@ -27,7 +26,7 @@ export function locksDuringStall(): StallLocks {
   const add = (acq: Acquisition): void => {
     if (seen.has(acq)) return;
     seen.add(acq);
-    if (acq.lock instanceof SharedMutexCore) sharedSeen.add(acq.lock.lock);
+    if (isSharedLockCore(acq.lock)) sharedSeen.add(acq.lock.lock);
     locks.push(lockRef(acq));
     lines.push(describeWithStack(acq, '  ', 'acquired'));
   };
@@ -35,27 +34,24 @@ export function locksDuringStall(): StallLocks {
     for (let acq = state.heldHead; acq !== null; acq = acq.nextHeld) add(acq);
     for (const acq of state.sameTickReleases) add(acq);
   }
-  for (const ref of sharedMutexesOwnedHere(sharedSeen)) {
+  for (const ref of sharedLocksHeldHere(sharedSeen)) {
     locks.push(ref);
-    lines.push(`  ${ref.lock}${ref.rank === undefined ? '' : ` (rank ${ref.rank})`}, exclusive, owned by this thread (untracked hold: found in the shared arena)`);
+    lines.push(`  ${ref.lock}${ref.rank === undefined ? '' : ` (rank ${ref.rank})`}, ${ref.mode}, held by this thread (untracked hold: found in the shared arena)`);
   }
   return { locks, lines };
 }
 
 /**
- * Shared mutexes whose futex word names this thread as owner, beyond those in `known`. Only
- * locks labelled as SharedMutex by this thread are read: other shared primitives may lay their
- * words out differently, and a word read as a mutex's would name a false owner.
+ * Shared locks (of any kind) this thread holds a share of, beyond those in `known`: each shared
+ * lock's in-thread core counts the guards holding its cross-thread word, in fast mode too.
  */
-function sharedMutexesOwnedHere(known: ReadonlySet<number>): LockRef[] {
-  const shared = currentArena();
-  if (shared === null) return [];
+function sharedLocksHeldHere(known: ReadonlySet<number>): LockRef[] {
   const found: LockRef[] = [];
-  for (const [lock, label] of lockNames) {
-    if (known.has(lock) || !label.startsWith('SharedMutex ') || shared.ownerOf(lock) !== shared.slot) continue;
-    const className = /^SharedMutex "(.*)"$/.exec(label)?.[1] ?? label;
+  for (const [lock, ref] of threadsState.cores) {
+    const core = ref.deref() as SharedLockCore | undefined;
+    if (core === undefined || known.has(lock) || !isSharedLockCore(core) || core.crossHolds === 0) continue;
     // id 0: no acquisition record exists for an untracked hold.
-    found.push({ id: 0, lock: label, className, rank: shared.rankOf(lock), mode: 'exclusive', stack: undefined });
+    found.push({ id: 0, lock: core.label, className: core.name ?? core.label, rank: core.rank, mode: core.exclusive ? 'exclusive' : 'shared', stack: undefined });
   }
   return found;
 }

@@ -1,7 +1,8 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import type { DeadboltOptions } from '../discipline/config.js';
 import { configure } from '../discipline/engine.js';
-import { ARENA_BYTES, currentArena, joinThreads, threadsContext, type ThreadsContext } from './arena.js';
+import { currentArena, joinThreads, threadsContext, type ThreadsContext } from './arena.js';
+import { ARENA_BYTES } from './arena-layout.js';
 
 /** What an offload pool hands its workers as `workerData.deadbolt`. */
 export interface WorkerContext extends ThreadsContext {

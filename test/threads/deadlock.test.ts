@@ -163,12 +163,15 @@ describe('cross-thread deadlock detection', { timeout: 25_000 }, () => {
     const [a, b] = [new SharedMutex({ name: uniqueName('fp-a') }), new SharedMutex({ name: uniqueName('fp-b') })];
     const control = new Flags();
     const bHeld = control.flag();
-    const holder = startWorker([{ op: 'lock', m: 1 }, { op: 'signal', flag: bHeld }, { op: 'sleep', ms: 100 }, { op: 'releaseAll' }], [a, b], { checks: true, control });
-    const waiter = startWorker([{ op: 'lock', m: 0 }, { op: 'await', flag: bHeld }, { op: 'lock', m: 1, timeout: WAIT }, { op: 'releaseAll' }], [a, b], { checks: true, control });
+    const waiterReady = control.flag();
+    // The holder keeps B for 100 ms from the moment the waiter is about to request it, however
+    // slowly either worker starts.
+    const holder = startWorker([{ op: 'lock', m: 1 }, { op: 'signal', flag: bHeld }, { op: 'await', flag: waiterReady }, { op: 'sleep', ms: 100 }, { op: 'releaseAll' }], [a, b], { checks: true, control });
+    const waiter = startWorker([{ op: 'lock', m: 0 }, { op: 'await', flag: bHeld }, { op: 'signal', flag: waiterReady }, { op: 'lock', m: 1, timeout: WAIT }, { op: 'releaseAll' }], [a, b], { checks: true, control });
     const [held, waited] = await Promise.all([holder.finish(), waiter.finish()]);
     assertAllOk(held, 'the holder');
     assertAllOk(waited, 'the waiter');
-    assert.ok((waited[2] as StepResult).elapsed > 50, 'the waiter really waited for the holder');
+    assert.ok((waited[3] as StepResult).elapsed > 50, 'the waiter really waited for the holder');
   });
 
   it('no false positive: a chain of waits across three threads that ends in a holder that is not waiting', async () => {
