@@ -21,8 +21,13 @@ function code(text: string): string {
   return `${fence}${pad}${text}${pad}${fence}`;
 }
 
+/** A code span inside a table cell: GFM splits cells on `|` even inside code spans, unless escaped. */
+function cellCode(text: string): string {
+  return code(text).replace(/\|/g, '\\|');
+}
+
 function at(location: SourceLocation): string {
-  return code(`${location.file}:${location.line}`);
+  return cellCode(`${location.file}:${location.line}`);
 }
 
 function yesNo(value: boolean): string {
