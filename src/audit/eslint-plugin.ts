@@ -41,6 +41,13 @@ import { RULE_IDS, type AuditConfig, type AuditResult, type Finding, type RuleId
 const CACHE_SIZE = 32;
 const cache = new Map<string, { readonly text: string; readonly config: AuditConfig; readonly result: AuditResult }>();
 const configByDir = new Map<string, AuditConfig>();
+let analyses = 0;
+
+/** How many analyses the plugin has run in this process (for tests: one per linted file text). */
+export function analysesRun(): number {
+  return analyses;
+}
+
 /** Validated `settings.deadbolt`, by the settings object (ESLint passes the same object to every rule). */
 const configBySettings = new WeakMap<object, AuditConfig>();
 
@@ -127,6 +134,7 @@ function analysisFor(context: Rule.RuleContext): AuditResult {
     }
   }
   const result = analyzeSources(sources, { root, config });
+  analyses++;
   cache.delete(filename);
   cache.set(filename, { text, config, result });
   if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
