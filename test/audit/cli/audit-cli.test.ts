@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- ANSI colour escapes are what these tests look for */
 /*
  * `deadbolt audit` end to end: the built CLI (dist/cli/main.js, built by `npm test`) on source
  * trees written to temporary directories: exit codes, each format, --output, --fail-on,

@@ -62,7 +62,7 @@ describe('SARIF reporter', () => {
       assert.equal(rule.defaultConfiguration.level, doc.defaultSeverity);
     }
     assert.equal((run.results as Json[]).length, 4);
-    for (const result of run.results as Json[]) assert.equal((driver.rules as Json[])[result.ruleIndex as number].id, result.ruleId);
+    for (const result of run.results as Json[]) assert.equal((driver.rules as Json[])[result.ruleIndex as number]!.id, result.ruleId);
   });
 
   it('writes level, message with the fix, and the primary location relative to %SRCROOT%', () => {
@@ -77,7 +77,7 @@ describe('SARIF reporter', () => {
     assert.deepEqual(run.originalUriBaseIds.SRCROOT.uri, 'file:///repo/app/');
     // Spaces and pipes are percent-encoded; the artifacts table lists each file once, indexes agree.
     const related = r.relatedLocations as Json[];
-    assert.equal(related[1].physicalLocation.artifactLocation.uri, 'src/other%20dir/sync.ts');
+    assert.equal(related[1]!.physicalLocation.artifactLocation.uri, 'src/other%20dir/sync.ts');
     assert.equal(resultFor('blocking-under-lock').locations[0].physicalLocation.artifactLocation.uri, 'src/cache%7Cv2.ts');
     const artifacts = (run.artifacts as Json[]).map((a) => a.location.uri);
     assert.equal(new Set(artifacts).size, artifacts.length);

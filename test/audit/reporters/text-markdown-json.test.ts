@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- ANSI colour escapes are what these tests look for */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failsAt, formatJson, formatMarkdown, formatResult, formatText, sortFindings } from '../../../src/audit/reporters/index.js';
