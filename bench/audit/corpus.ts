@@ -27,6 +27,8 @@ export interface Corpus {
   readonly packages: readonly (CorpusPackage & { readonly files: number })[];
   /** Packages that are not installed. */
   readonly missing: readonly string[];
+  /** How many files the whole corpus has (more than `files` when a limit took a sample). */
+  readonly available: number;
 }
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -78,6 +80,7 @@ export function buildCorpus(options: { limit?: number; packages?: readonly strin
     else found.push({ pkg, sources: walk(pkg.dir, isTypeScriptSource) });
   }
   let all = found.flatMap(({ pkg, sources }) => sources.map((source) => ({ pkg, source })));
+  const available = all.length;
   if (options.limit !== undefined && options.limit < all.length) {
     const step = all.length / options.limit;
     all = Array.from({ length: options.limit }, (_, i) => all[Math.floor(i * step)]!);
@@ -94,5 +97,5 @@ export function buildCorpus(options: { limit?: number; packages?: readonly strin
     files.push(target.split('\\').join('/'));
     counts.set(pkg.name, (counts.get(pkg.name) ?? 0) + 1);
   }
-  return { dir, files: files.sort(), bytes, packages: found.map(({ pkg }) => ({ ...pkg, files: counts.get(pkg.name) ?? 0 })), missing };
+  return { dir, files: files.sort(), bytes, packages: found.map(({ pkg }) => ({ ...pkg, files: counts.get(pkg.name) ?? 0 })), missing, available };
 }

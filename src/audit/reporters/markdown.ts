@@ -36,7 +36,7 @@ function yesNo(value: boolean): string {
 
 function inventoryRow(row: LockInventoryRow): string {
   const sites = row.acquisitions.length === 0 ? 'none' : row.acquisitions.map(at).join(', ');
-  const kind = `${escapeCell(row.kind)} (${escapeCell(row.type)})${row.rank === undefined ? '' : `, rank ${row.rank}`}${row.reentrant ? ', reentrant' : ''}`;
+  const kind = `${row.type.toLowerCase().includes(row.kind) ? escapeCell(row.type) : `${escapeCell(row.kind)} (${escapeCell(row.type)})`}${row.rank === undefined ? '' : `, rank ${row.rank}`}${row.reentrant ? ', reentrant' : ''}`;
   return `| ${escapeCell(row.name)} | ${at(row.location)} | ${kind} | ${sites} | ${yesNo(row.heldAcrossAwait)} | ${yesNo(row.heavySyncUnderLock)} |`;
 }
 

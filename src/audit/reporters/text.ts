@@ -94,6 +94,11 @@ function stepLine(step: LabelledLocation): string {
   return `${formatLocation(step)}  ${step.message}`;
 }
 
+/** "async-mutex Mutex"; just the type when it already names the kind ("boolean flag"). */
+export function kindLabel(row: Pick<LockInventoryRow, 'kind' | 'type'>): string {
+  return row.type.toLowerCase().includes(row.kind) ? row.type : `${row.kind} ${row.type}`;
+}
+
 function yesNo(value: boolean): string {
   return value ? 'yes' : 'no';
 }
@@ -102,7 +107,7 @@ function inventoryTable(rows: readonly LockInventoryRow[], paint: Paint): string
   const header = ['Lock', 'Declared at', 'Kind', 'Acquired at', 'Across await', 'Heavy sync'];
   const cells = [...rows]
     .sort((a, b) => (a.location.file < b.location.file ? -1 : a.location.file > b.location.file ? 1 : a.location.line - b.location.line))
-    .map((row) => [row.name, `${row.location.file}:${row.location.line}`, `${row.kind} ${row.type}`, acquisitionsSummary(row), yesNo(row.heldAcrossAwait), yesNo(row.heavySyncUnderLock)]);
+    .map((row) => [row.name, `${row.location.file}:${row.location.line}`, kindLabel(row), acquisitionsSummary(row), yesNo(row.heldAcrossAwait), yesNo(row.heavySyncUnderLock)]);
   const widths = header.map((h, c) => Math.max(h.length, ...cells.map((r) => r[c]!.length)));
   const line = (r: readonly string[]) => `  ${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ')}`.trimEnd();
   return [paint.dim(line(header)), ...cells.map(line)];

@@ -42,7 +42,7 @@ describe('deadbolt audit: exit codes and --fail-on', () => {
   it('exits 0 on a clean tree, printing the inventory and "no findings"', () => {
     const r = audit(clean, []);
     assert.equal(r.status, 0, r.stderr + r.stdout);
-    assert.match(r.stdout, /Lock inventory\n.*\n {2}Cache\.mutex +src\/cache\.ts:4 +async-mutex Mutex +src\/cache\.ts:9 +yes +no\n/);
+    assert.match(r.stdout, /Lock inventory\n.*\n {2}Cache\.mutex +src\/cache\.ts:4 +async-mutex Mutex +src\/cache\.ts:8 +yes +no\n/);
     assert.match(r.stdout, /deadbolt audit: 1 file, 1 lock, no findings \(\d+\.\d\d s\)\n$/);
     assert.equal(r.stderr, '');
   });
