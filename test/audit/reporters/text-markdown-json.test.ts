@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { failsAt, formatJson, formatMarkdown, formatResult, formatText, sortFindings } from '../../../src/audit/reporters/index.js';
+import { kindLabel } from '../../../src/audit/reporters/text.js';
 import type { AuditResult } from '../../../src/audit/types.js';
 import { blocking, empty, inversion, note, reentrant, sample } from './sample-result.js';
 
@@ -49,6 +50,11 @@ describe('text reporter', () => {
     assert.match(quiet, /lock-order-inversion/);
     assert.doesNotMatch(quiet, /Lock inventory|deadbolt audit:|Skipped/);
     assert.equal(formatText(empty, { quiet: true }), '');
+  });
+
+  it('labels the kind without repeating it', () => {
+    assert.equal(kindLabel({ kind: 'async-mutex', type: 'Mutex' }), 'async-mutex Mutex');
+    assert.equal(kindLabel({ kind: 'flag', type: 'boolean flag' }), 'boolean flag');
   });
 
   it('says "no findings" for a clean result', () => {
