@@ -4,7 +4,7 @@
  * analysis per file shared by all rules; cross-file analysis through relative imports; settings.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -105,10 +105,14 @@ export async function checkout(): Promise<void> {
 }
 `,
     );
+    // The same code importing the same names from a module that is not there: nothing to see.
+    writeFileSync(join(dir, 'checkout-alone.ts'), readFileSync(join(dir, 'checkout.ts'), 'utf8').replace('./locks.js', './elsewhere.js'));
     const eslint = new ESLint({ cwd: dir, overrideConfigFile: true, overrideConfig: config() });
-    const [result] = await eslint.lintFiles(['checkout.ts']);
+    const [result, alone] = await eslint.lintFiles(['checkout.ts', 'checkout-alone.ts']);
     const inversions = result!.messages.filter((m) => m.ruleId === 'deadbolt/lock-order-inversion');
     assert.equal(inversions.length, 1, JSON.stringify(result!.messages));
+    assert.equal(inversions[0]!.line, 4, 'at the inner acquisition in checkout.ts');
+    assert.deepEqual(alone!.messages.filter((m) => m.ruleId === 'deadbolt/lock-order-inversion'), []);
   });
 
   it('takes the config from settings.deadbolt (a rule turned off there reports nothing) and validates it', async () => {
