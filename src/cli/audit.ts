@@ -8,7 +8,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuditConfigError, loadConfig } from '../audit/config.js';
-import { runAudit } from '../audit/index.js';
+import { runAudit, type AuditConfig, type AuditResult } from '../audit/index.js';
 import { FAIL_ON_VALUES, failsAt, FORMATS, formatResult, type FailOn, type Format } from '../audit/reporters/index.js';
 
 export const AUDIT_USAGE = `Usage: deadbolt audit [paths...] [options]
@@ -179,7 +179,7 @@ export async function auditCommand(args: readonly string[], io: AuditIo = PROCES
     }
   }
 
-  let config;
+  let config: AuditConfig;
   try {
     const first = paths[0]!;
     const from = statSync(first).isDirectory() ? first : dirname(first);
@@ -191,7 +191,7 @@ export async function auditCommand(args: readonly string[], io: AuditIo = PROCES
   }
 
   const indicator = io.stderr.isTTY === true && !parsed.quiet ? progress(io.stderr) : undefined;
-  let result;
+  let result: AuditResult;
   try {
     result = await runAudit({ paths, root: io.cwd, config, ...(indicator === undefined ? {} : { onProgress: indicator.onProgress }) });
   } finally {

@@ -114,7 +114,6 @@ export function toSarif(result: AuditResult, options: SarifOptions = {}): SarifL
   const rootUri = pathToFileURL(result.root).href;
   const driver = {
     name: 'deadbolt',
-    informationUri: 'https://www.npmjs.com/package/deadbolt',
     ...(options.toolVersion === undefined ? {} : { version: options.toolVersion, semanticVersion: options.toolVersion }),
     rules: RULE_DOCS.map((doc) => ({
       id: doc.id,

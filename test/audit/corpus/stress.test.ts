@@ -3,7 +3,8 @@
  * files that installed packages ship) and every file is either analysed or reported as skipped
  * with a reason; a deliberately broken file is the only one skipped. The default run takes a
  * ~1,500-file selection of the project's own node_modules; DEADBOLT_STRESS=1 takes every
- * .ts/.mts/.cts/.js/.mjs/.cjs file under node_modules, of any size.
+ * .ts/.mts/.cts/.js/.mjs/.cjs file under node_modules, of any size (the file is named
+ * stress.test.ts so that `npm run test:stress` picks it up).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
