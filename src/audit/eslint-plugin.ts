@@ -153,7 +153,7 @@ function makeRule(id: RuleId): Rule.RuleModule {
   return {
     meta: {
       type: 'problem',
-      docs: { description: `${doc.summary}. ${doc.description}`, recommended: true },
+      docs: { description: `${doc.summary}.`, recommended: true },
       messages: { finding: '{{message}} Fix: {{fix}}' },
       schema: [],
     },

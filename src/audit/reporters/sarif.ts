@@ -120,7 +120,7 @@ export function toSarif(result: AuditResult, options: SarifOptions = {}): SarifL
       name: pascal(doc.id),
       shortDescription: { text: `${doc.summary}.` },
       fullDescription: { text: doc.description },
-      help: { text: doc.description, markdown: `**${doc.summary}.** ${doc.description}` },
+      help: { text: `${doc.description} Fix: ${doc.fix}`, markdown: `**${doc.summary}.** ${doc.description}\n\n**Fix.** ${doc.fix}` },
       defaultConfiguration: { level: level(doc.defaultSeverity) },
       properties: { tags: ['concurrency', 'locks'], precision: 'high' },
     })),

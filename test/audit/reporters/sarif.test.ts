@@ -58,7 +58,7 @@ describe('SARIF reporter', () => {
       const doc = RULE_DOCS[i]!;
       assert.equal(rule.shortDescription.text, `${doc.summary}.`);
       assert.equal(rule.fullDescription.text, doc.description);
-      assert.equal(rule.help.text, doc.description);
+      assert.equal(rule.help.text, `${doc.description} Fix: ${doc.fix}`);
       assert.equal(rule.defaultConfiguration.level, doc.defaultSeverity);
     }
     assert.equal((run.results as Json[]).length, 4);
