@@ -48,9 +48,12 @@ export class LocalRules {
   readonly #flags = new WeakMap<WalkContext, FlagGuard[]>();
   readonly #checks = new WeakMap<WalkContext, StateCheck[]>();
   readonly #calls: CallClassifier;
+  /** Names of lock-state methods and getters (`isLocked`, `isBusy`, ...), to skip other conditions fast. */
+  readonly #stateNames: Set<string>;
 
   constructor(private readonly walker: Walker) {
     this.#calls = walker.calls;
+    this.#stateNames = walker.resolver.catalogue.stateNames();
   }
 
   #report(unit: Unit, finding: Parameters<typeof makeFinding>[0]): void {
@@ -201,6 +204,7 @@ export class LocalRules {
 
   stateCheck(ctx: WalkContext, statement: ts.IfStatement): StateCheck | null {
     let found: StateCheck | null = null;
+    const names = this.#stateNames;
     const visit = (node: ts.Node, negated: boolean): void => {
       if (found !== null || isFunctionWithBody(node)) return;
       if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.ExclamationToken) {
@@ -208,10 +212,10 @@ export class LocalRules {
         return;
       }
       let ref: LockRef | undefined;
-      if (ts.isCallExpression(node)) {
+      if (ts.isCallExpression(node) && (ts.isIdentifier(node.expression) ? node.expression.text === 'check' : ts.isPropertyAccessExpression(node.expression) && names.has(node.expression.name.text))) {
         const kind = this.#calls.classify(node);
         if (kind.k === 'state') ref = kind.ref;
-      } else if (ts.isPropertyAccessExpression(node) && !(node.parent !== undefined && ts.isCallExpression(node.parent) && node.parent.expression === node)) {
+      } else if (ts.isPropertyAccessExpression(node) && names.has(node.name.text) && !(node.parent !== undefined && ts.isCallExpression(node.parent) && node.parent.expression === node)) {
         const val = this.walker.resolver.valOf(node.expression);
         if (val?.k === 'lock' && val.ref.decl.def.state.has(node.name.text)) ref = val.ref;
       }
@@ -288,6 +292,8 @@ export class LocalRules {
     const list = this.#flags.get(ctx);
     const guard = list?.find((f) => f.text === text);
     if (guard === undefined || list === undefined) return;
+    // A flag that this function never clears is a latch (`closed`, `initialised`), not a lock.
+    if (!this.#clears(ctx.body, text)) return;
     list.splice(list.indexOf(guard), 1);
     const ref = this.#flagRef(ctx, node.left);
     if (ref === undefined) return;
@@ -312,6 +318,20 @@ export class LocalRules {
       const problem = checkRelease(statement, ctx.body, { flag: text });
       this.#releaseProblem(ctx.unit, hold, problem, node, isAsync(ctx.unit.node));
     }
+  }
+
+  #clears(body: ts.Node, text: string): boolean {
+    let found = false;
+    const visit = (node: ts.Node): void => {
+      if (found) return;
+      if (isRelease(node, { flag: text })) {
+        found = true;
+        return;
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(body);
+    return found;
   }
 
   #flagRef(ctx: WalkContext, target: ts.Expression): LockRef | undefined {

@@ -79,7 +79,9 @@ function analyse(inputs: readonly SourceInput[], root: string, config: AuditConf
   const files = new Map(models.map((m) => [m.sf, m.file]));
   const units = new UnitRegistry((sf) => files.get(sf) ?? sf.fileName);
   const resolver = new Resolver(models, catalogue, config, units);
-  const walker = new Walker(resolver, new CallClassifier(resolver, config.wrappers ?? []), units);
+  const projectNames = new Set<string>();
+  for (const model of models) for (const name of model.memberNames) projectNames.add(name);
+  const walker = new Walker(resolver, new CallClassifier(resolver, config.wrappers ?? [], projectNames), units);
   const failed = new Set<string>();
   for (const model of models) {
     try {
