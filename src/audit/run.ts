@@ -55,7 +55,7 @@ function applySeverities(findings: readonly Finding[], config: AuditConfig): Fin
 function dedupe(findings: readonly Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const key = `${f.ruleId}\u0000${f.location.file}\u0000${f.location.line}\u0000${f.location.column}\u0000${[...f.locks].sort().join(',')}`;
+    const key = `${f.fingerprint}\u0000${f.location.line}\u0000${f.location.column}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -49,7 +49,7 @@ export function reentrantFindings(summaries: Summaries): Finding[] {
       for (const [, reach] of summaries.reach(call.callee)) {
         const ref = call.sameReceiver ? reach.ref : { ...reach.ref, instance: reach.ref.instance === 'this' ? ('other' as const) : reach.ref.instance };
         const hold = held.find((h) => selfDeadlocks(h, ref));
-        if (hold !== undefined) report(unit, hold, reach.label, [hold.site, call.site, ...reach.path], call.callee.name);
+        if (hold !== undefined) report(unit, hold, reach.label, [hold.site, ...(hold.via ?? []), call.site, ...reach.path], call.callee.name);
       }
     }
   }
