@@ -114,6 +114,8 @@ export function unboundedJson(call: ts.CallExpression): string | null {
   if (method !== 'stringify' && method !== 'parse') return null;
   const arg = call.arguments[0];
   if (arg === undefined) return null;
+  // `${JSON.stringify(x)}` in a message formats one value for a human, not a collection.
+  if (call.parent !== undefined && (ts.isTemplateSpan(call.parent) || (ts.isBinaryExpression(call.parent) && call.parent.operatorToken.kind === ts.SyntaxKind.PlusToken))) return null;
   const value = unwrap(arg);
   if (ts.isStringLiteralLike(value) || ts.isNumericLiteral(value) || ts.isObjectLiteralExpression(value) || ts.isTemplateExpression(value)) return null;
   if (value.kind === ts.SyntaxKind.TrueKeyword || value.kind === ts.SyntaxKind.FalseKeyword || value.kind === ts.SyntaxKind.NullKeyword) return null;
