@@ -344,8 +344,9 @@ export class LocalRules {
       return { decl, instance: 'this' };
     }
     if (ts.isIdentifier(left)) {
+      // Only module bindings: a function's local boolean is loop state, never shared between calls.
       const sym = lookup(left);
-      if (sym === undefined || sym.k === 'param') return undefined;
+      if (sym === undefined || sym.k !== 'top') return undefined;
       const id = sym.k === 'top' ? `${ctx.unit.file}#${left.text}` : `${ctx.unit.file}#${this.walker.units.unitFor(sym.fn).name}.${left.text}`;
       const decl = resolver.declare({ id, name: left.text, at: left, instance: 'static' }, FLAG_DEF, false);
       return { decl, instance: sym.k === 'top' ? 'static' : 'local' };
