@@ -347,9 +347,8 @@ export class LocalRules {
       // Only module bindings: a function's local boolean is loop state, never shared between calls.
       const sym = lookup(left);
       if (sym === undefined || sym.k !== 'top') return undefined;
-      const id = sym.k === 'top' ? `${ctx.unit.file}#${left.text}` : `${ctx.unit.file}#${this.walker.units.unitFor(sym.fn).name}.${left.text}`;
-      const decl = resolver.declare({ id, name: left.text, at: left, instance: 'static' }, FLAG_DEF, false);
-      return { decl, instance: sym.k === 'top' ? 'static' : 'local' };
+      const decl = resolver.declare({ id: `${ctx.unit.file}#${left.text}`, name: left.text, at: left, instance: 'static' }, FLAG_DEF, false);
+      return { decl, instance: 'static' };
     }
     return undefined;
   }
