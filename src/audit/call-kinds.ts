@@ -55,10 +55,18 @@ export class CallClassifier {
   readonly #memo = new Map<ts.CallExpression, CallKind>();
   readonly #helperMemo = new Map<Unit, { inner: Extract<CallKind, { k: 'acquire' }>; node: ts.CallExpression } | null>();
 
+  /** Method names worth resolving: lock methods, project members, configured wrappers. */
+  readonly #names: Set<string>;
+
   constructor(
     private readonly resolver: Resolver,
     private readonly wrappers: readonly WrapperSpecifier[],
-  ) {}
+    projectNames: Iterable<string>,
+  ) {
+    this.#names = resolver.catalogue.methodNames();
+    for (const name of projectNames) this.#names.add(name);
+    for (const spec of wrappers) this.#names.add(spec.name.slice(spec.name.lastIndexOf('.') + 1));
+  }
 
   classify(call: ts.CallExpression): CallKind {
     let kind = this.#memo.get(call);
@@ -88,6 +96,8 @@ export class CallClassifier {
     const callee = unwrap(call.expression);
     if (ts.isPropertyAccessExpression(callee)) {
       const method = callee.name.text;
+      // Most calls (`list.push`, `console.log`) cannot reach a lock: skip resolving their receiver.
+      if (!this.#names.has(method) && !method.endsWith('Sync')) return NONE;
       if (callee.expression.kind === ts.SyntaxKind.Identifier && (callee.expression as ts.Identifier).text === 'JSON') return NONE;
       const recv = this.resolver.valOf(callee.expression);
       const byReceiver = this.#onValue(call, recv, method, callee.expression);

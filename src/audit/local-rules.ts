@@ -48,9 +48,12 @@ export class LocalRules {
   readonly #flags = new WeakMap<WalkContext, FlagGuard[]>();
   readonly #checks = new WeakMap<WalkContext, StateCheck[]>();
   readonly #calls: CallClassifier;
+  /** Names of lock-state methods and getters (`isLocked`, `isBusy`, ...), to skip other conditions fast. */
+  readonly #stateNames: Set<string>;
 
   constructor(private readonly walker: Walker) {
     this.#calls = walker.calls;
+    this.#stateNames = walker.resolver.catalogue.stateNames();
   }
 
   #report(unit: Unit, finding: Parameters<typeof makeFinding>[0]): void {
@@ -201,6 +204,7 @@ export class LocalRules {
 
   stateCheck(ctx: WalkContext, statement: ts.IfStatement): StateCheck | null {
     let found: StateCheck | null = null;
+    const names = this.#stateNames;
     const visit = (node: ts.Node, negated: boolean): void => {
       if (found !== null || isFunctionWithBody(node)) return;
       if (ts.isPrefixUnaryExpression(node) && node.operator === ts.SyntaxKind.ExclamationToken) {
@@ -208,10 +212,10 @@ export class LocalRules {
         return;
       }
       let ref: LockRef | undefined;
-      if (ts.isCallExpression(node)) {
+      if (ts.isCallExpression(node) && (ts.isIdentifier(node.expression) ? node.expression.text === 'check' : ts.isPropertyAccessExpression(node.expression) && names.has(node.expression.name.text))) {
         const kind = this.#calls.classify(node);
         if (kind.k === 'state') ref = kind.ref;
-      } else if (ts.isPropertyAccessExpression(node) && !(node.parent !== undefined && ts.isCallExpression(node.parent) && node.parent.expression === node)) {
+      } else if (ts.isPropertyAccessExpression(node) && names.has(node.name.text) && !(node.parent !== undefined && ts.isCallExpression(node.parent) && node.parent.expression === node)) {
         const val = this.walker.resolver.valOf(node.expression);
         if (val?.k === 'lock' && val.ref.decl.def.state.has(node.name.text)) ref = val.ref;
       }
@@ -288,6 +292,8 @@ export class LocalRules {
     const list = this.#flags.get(ctx);
     const guard = list?.find((f) => f.text === text);
     if (guard === undefined || list === undefined) return;
+    // A flag that this function never clears is a latch (`closed`, `initialised`), not a lock.
+    if (!this.#clears(ctx.body, text)) return;
     list.splice(list.indexOf(guard), 1);
     const ref = this.#flagRef(ctx, node.left);
     if (ref === undefined) return;
@@ -314,6 +320,20 @@ export class LocalRules {
     }
   }
 
+  #clears(body: ts.Node, text: string): boolean {
+    let found = false;
+    const visit = (node: ts.Node): void => {
+      if (found) return;
+      if (isRelease(node, { flag: text })) {
+        found = true;
+        return;
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(body);
+    return found;
+  }
+
   #flagRef(ctx: WalkContext, target: ts.Expression): LockRef | undefined {
     const left = unwrap(target);
     const resolver = this.walker.resolver;
@@ -324,11 +344,11 @@ export class LocalRules {
       return { decl, instance: 'this' };
     }
     if (ts.isIdentifier(left)) {
+      // Only module bindings: a function's local boolean is loop state, never shared between calls.
       const sym = lookup(left);
-      if (sym === undefined || sym.k === 'param') return undefined;
-      const id = sym.k === 'top' ? `${ctx.unit.file}#${left.text}` : `${ctx.unit.file}#${this.walker.units.unitFor(sym.fn).name}.${left.text}`;
-      const decl = resolver.declare({ id, name: left.text, at: left, instance: 'static' }, FLAG_DEF, false);
-      return { decl, instance: sym.k === 'top' ? 'static' : 'local' };
+      if (sym === undefined || sym.k !== 'top') return undefined;
+      const decl = resolver.declare({ id: `${ctx.unit.file}#${left.text}`, name: left.text, at: left, instance: 'static' }, FLAG_DEF, false);
+      return { decl, instance: 'static' };
     }
     return undefined;
   }

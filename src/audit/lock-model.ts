@@ -216,6 +216,34 @@ export class LockCatalogue {
     return this.#packages.get(specifier)?.get(name);
   }
 
+  /** Every method or function name that can touch a lock: calls named otherwise need no resolution. */
+  methodNames(): Set<string> {
+    const names = new Set<string>();
+    for (const table of this.#packages.values()) {
+      for (const [name, entry] of table) {
+        names.add(name);
+        if (entry.t !== 'class') continue;
+        for (const map of [entry.def.acquire, entry.def.tryAcquire, entry.def.run]) for (const key of map.keys()) names.add(key);
+        for (const set of [entry.def.release, entry.def.state]) for (const key of set) names.add(key);
+      }
+    }
+    for (const table of this.fileTypes.values()) {
+      for (const def of table.values()) {
+        for (const map of [def.acquire, def.tryAcquire, def.run]) for (const key of map.keys()) names.add(key);
+        for (const set of [def.release, def.state]) for (const key of set) names.add(key);
+      }
+    }
+    return names;
+  }
+
+  /** Every state-reading method or getter name (`isLocked`, `isBusy`, `available`). */
+  stateNames(): Set<string> {
+    const names = new Set<string>(['check']);
+    for (const table of this.#packages.values()) for (const entry of table.values()) if (entry.t === 'class') for (const name of entry.def.state) names.add(name);
+    for (const table of this.fileTypes.values()) for (const def of table.values()) for (const name of def.state) names.add(name);
+    return names;
+  }
+
   /** True when `specifier` is a known lock package (so its namespace object is worth tracking). */
   knows(specifier: string): boolean {
     return this.#packages.has(specifier);

@@ -3,7 +3,8 @@
  * notification of listeners, is JSON work bounded, does a parameter look like a callback.
  */
 import ts from 'typescript';
-import { lookup, unwrap } from './scope.js';
+import { bindingNames } from './bindings.js';
+import { isFunctionWithBody, lookup, unwrap } from './scope.js';
 
 const LISTENER_COLLECTION = /(listener|subscriber|handler|observer|callback|watcher|hook|waiter|cb)s?\b|(Listeners|Subscribers|Handlers|Observers|Callbacks|Watchers|Hooks)\b/i;
 const LISTENER_NAME = /^(on[A-Z]\w*|cb|callback|listener|handler|notify\w*|subscriber|observer|emit\w*)$|(Listener|Callback|Handler|Subscriber|Observer)$/;
@@ -26,20 +27,23 @@ export function isListenerCollection(text: string): boolean {
 
 /**
  * An identifier bound to one element of a listener collection: `for (const l of this.listeners)`
- * or the parameter of `this.subscribers.forEach((s) => ...)`.
+ * or the parameter of `this.subscribers.forEach((s) => ...)`. Found from the enclosing loop or
+ * callback, without a scope lookup.
  */
 export function isListenerElement(id: ts.Identifier): boolean {
-  const sym = lookup(id);
-  if (sym === undefined) return false;
-  if (sym.k === 'local' && ts.isVariableDeclaration(sym.node)) {
-    const list = sym.node.parent;
-    const loop = list?.parent;
-    if (loop !== undefined && ts.isForOfStatement(loop)) return isListenerCollection(loop.expression.getText());
-  }
-  if (sym.k === 'param' && sym.index === 0) {
-    const call = sym.fn.parent;
-    if (call !== undefined && ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) && isSyncArrayMethod(call.expression.name.text)) {
-      return isListenerCollection(call.expression.expression.getText());
+  const name = id.text;
+  for (let node: ts.Node | undefined = id.parent; node !== undefined && !ts.isSourceFile(node); node = node.parent) {
+    if (ts.isForOfStatement(node) && ts.isVariableDeclarationList(node.initializer) && node.initializer.declarations.some((d) => bindingNames(d.name).includes(name))) {
+      return isListenerCollection(node.expression.getText());
+    }
+    if (isFunctionWithBody(node)) {
+      const first = node.parameters[0];
+      if (first === undefined || !bindingNames(first.name).includes(name)) return false;
+      const call = node.parent;
+      if (call !== undefined && ts.isCallExpression(call) && ts.isPropertyAccessExpression(call.expression) && isSyncArrayMethod(call.expression.name.text)) {
+        return isListenerCollection(call.expression.expression.getText());
+      }
+      return false;
     }
   }
   return false;
@@ -110,6 +114,8 @@ export function unboundedJson(call: ts.CallExpression): string | null {
   if (method !== 'stringify' && method !== 'parse') return null;
   const arg = call.arguments[0];
   if (arg === undefined) return null;
+  // `${JSON.stringify(x)}` in a message formats one value for a human, not a collection.
+  if (call.parent !== undefined && (ts.isTemplateSpan(call.parent) || (ts.isBinaryExpression(call.parent) && call.parent.operatorToken.kind === ts.SyntaxKind.PlusToken))) return null;
   const value = unwrap(arg);
   if (ts.isStringLiteralLike(value) || ts.isNumericLiteral(value) || ts.isObjectLiteralExpression(value) || ts.isTemplateExpression(value)) return null;
   if (value.kind === ts.SyntaxKind.TrueKeyword || value.kind === ts.SyntaxKind.FalseKeyword || value.kind === ts.SyntaxKind.NullKeyword) return null;

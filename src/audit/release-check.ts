@@ -102,14 +102,23 @@ class PathScan {
 
   constructor(private readonly matcher: ReleaseMatcher) {}
 
+  /** A path that leaves is the clearest story; a call that may throw is reported only if there is none. */
   report(problem: ReleaseProblem): void {
-    this.problem ??= problem;
+    if (problem.t === 'early-exit') {
+      if (this.problem === null || this.problem.t !== 'early-exit') this.problem = problem;
+    } else {
+      this.problem ??= problem;
+    }
+  }
+
+  get done(): boolean {
+    return this.problem !== null && this.problem.t === 'early-exit';
   }
 
   statements(list: readonly ts.Statement[], flow: Flow): Flow {
     let current = flow;
     for (const statement of list) {
-      if (current.released || current.exits || this.problem !== null) break;
+      if (current.released || current.exits || this.done) break;
       current = this.statement(statement, current);
     }
     return current;
@@ -152,8 +161,9 @@ class PathScan {
     }
     const scan = scanNode(statement, this.matcher);
     if (scan.direct) return { released: true, exits: false };
+    // The call that registers the releasing callback is the release mechanism, not a risk.
     if (scan.nested !== null) this.callbackRelease ??= scan.nested;
-    if (scan.risky !== null) this.report({ t: 'may-throw', node: scan.risky });
+    else if (scan.risky !== null) this.report({ t: 'may-throw', node: scan.risky });
     return flow;
   }
 }
@@ -184,7 +194,7 @@ export function checkRelease(start: ts.Statement, fnBody: ts.Node, matcher: Rele
   const scan = new PathScan(matcher);
   let flow: Flow = { released: false, exits: false };
   let current: ts.Node = start;
-  while (current !== fnBody && !flow.released && !flow.exits && scan.problem === null) {
+  while (current !== fnBody && !flow.released && !flow.exits && !scan.done) {
     const container = current.parent;
     if (container === undefined) break;
     const siblings = ts.isBlock(container) || ts.isSourceFile(container) || ts.isModuleBlock(container) ? container.statements : ts.isCaseClause(container) || ts.isDefaultClause(container) ? container.statements : undefined;
@@ -195,9 +205,10 @@ export function checkRelease(start: ts.Statement, fnBody: ts.Node, matcher: Rele
     if (container === fnBody) break;
     current = container;
   }
+  if (scan.problem?.t === 'early-exit') return scan.problem;
+  if (!flow.released && !flow.exits && scan.callbackRelease !== null) return { t: 'callback-only', node: scan.callbackRelease };
   if (scan.problem !== null) return scan.problem;
   if (flow.released || flow.exits) return null;
-  if (scan.callbackRelease !== null) return { t: 'callback-only', node: scan.callbackRelease };
   return { t: 'never' };
 }
 
@@ -233,8 +244,9 @@ export function checkReleaseInBody(body: ts.ConciseBody, matcher: ReleaseMatcher
   if (!ts.isBlock(body)) return scanNode(body, matcher).direct ? null : { t: 'never' };
   const scan = new PathScan(matcher);
   const flow = scan.statements(body.statements, { released: false, exits: false });
+  if (scan.problem?.t === 'early-exit') return scan.problem;
+  if (!flow.released && !flow.exits && scan.callbackRelease !== null) return { t: 'callback-only', node: scan.callbackRelease };
   if (scan.problem !== null) return scan.problem;
   if (flow.released || flow.exits) return null;
-  if (scan.callbackRelease !== null) return { t: 'callback-only', node: scan.callbackRelease };
   return { t: 'never' };
 }

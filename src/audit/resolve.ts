@@ -195,6 +195,8 @@ export class Resolver {
     if (target !== undefined) {
       if (name === '*') return { k: 'fileNs', file: target };
       if (name === 'module.exports') return target.exports.has('module.exports') ? this.exportVal(target, 'module.exports', seen) : { k: 'fileNs', file: target };
+      // `import repo from './repo.js'` of a CommonJS module: the default is module.exports.
+      if (name === 'default' && !target.exports.has('default')) return { k: 'fileNs', file: target };
       return this.exportVal(target, name, seen);
     }
     if (spec.startsWith('.')) return undefined;

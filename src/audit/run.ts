@@ -55,7 +55,7 @@ function applySeverities(findings: readonly Finding[], config: AuditConfig): Fin
 function dedupe(findings: readonly Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const key = `${f.ruleId}\u0000${f.location.file}\u0000${f.location.line}\u0000${f.location.column}\u0000${[...f.locks].sort().join(',')}`;
+    const key = `${f.fingerprint}\u0000${f.location.line}\u0000${f.location.column}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -79,7 +79,9 @@ function analyse(inputs: readonly SourceInput[], root: string, config: AuditConf
   const files = new Map(models.map((m) => [m.sf, m.file]));
   const units = new UnitRegistry((sf) => files.get(sf) ?? sf.fileName);
   const resolver = new Resolver(models, catalogue, config, units);
-  const walker = new Walker(resolver, new CallClassifier(resolver, config.wrappers ?? []), units);
+  const projectNames = new Set<string>();
+  for (const model of models) for (const name of model.memberNames) projectNames.add(name);
+  const walker = new Walker(resolver, new CallClassifier(resolver, config.wrappers ?? [], projectNames), units);
   const failed = new Set<string>();
   for (const model of models) {
     try {

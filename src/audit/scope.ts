@@ -13,44 +13,112 @@ export type Sym =
   | { readonly k: 'local'; readonly node: ts.Node; readonly fn: ts.Node }
   | { readonly k: 'top'; readonly name: string; readonly sf: ts.SourceFile };
 
-/** A function-like node that has a body (not an overload or an abstract signature). */
+const FUNCTION_KINDS = new Set([
+  ts.SyntaxKind.FunctionDeclaration,
+  ts.SyntaxKind.FunctionExpression,
+  ts.SyntaxKind.ArrowFunction,
+  ts.SyntaxKind.MethodDeclaration,
+  ts.SyntaxKind.Constructor,
+  ts.SyntaxKind.GetAccessor,
+  ts.SyntaxKind.SetAccessor,
+]);
+
+/** A function-like node that has a body (not an overload or an abstract signature). Hot: a kind lookup. */
 export function isFunctionWithBody(node: ts.Node): node is ts.FunctionLikeDeclaration {
-  return (
-    (ts.isFunctionDeclaration(node) ||
-      ts.isFunctionExpression(node) ||
-      ts.isArrowFunction(node) ||
-      ts.isMethodDeclaration(node) ||
-      ts.isConstructorDeclaration(node) ||
-      ts.isGetAccessorDeclaration(node) ||
-      ts.isSetAccessorDeclaration(node)) &&
-    node.body !== undefined
-  );
+  return FUNCTION_KINDS.has(node.kind) && (node as ts.FunctionLikeDeclaration).body !== undefined;
 }
 
 const localsMemo = new WeakMap<ts.Node, Map<string, ts.Node>>();
 
-/** Names declared directly in a function body (variables, nested functions and classes), not in nested functions. */
+/**
+ * Names declared directly in a function body (variables, nested functions and classes), not in
+ * nested functions. Declarations only live in statements, so expressions are not entered: this
+ * keeps the scan a small fraction of the tree.
+ */
 export function localsOf(fn: ts.Node): Map<string, ts.Node> {
-  let locals = localsMemo.get(fn);
-  if (locals !== undefined) return locals;
-  locals = new Map();
-  const found = locals;
-  const body = isFunctionWithBody(fn) ? fn.body : undefined;
-  const visit = (node: ts.Node): void => {
-    if (ts.isVariableDeclaration(node)) {
-      for (const name of bindingNames(node.name)) if (!found.has(name)) found.set(name, node);
-    } else if ((ts.isFunctionDeclaration(node) || ts.isClassDeclaration(node)) && node.name !== undefined) {
-      if (!found.has(node.name.text)) found.set(node.name.text, node);
-      return;
-    } else if (ts.isCatchClause(node) && node.variableDeclaration !== undefined) {
-      for (const name of bindingNames(node.variableDeclaration.name)) if (!found.has(name)) found.set(name, node.variableDeclaration);
-    }
-    if (isFunctionWithBody(node) || ts.isClassLike(node)) return;
-    ts.forEachChild(node, visit);
+  const memo = localsMemo.get(fn);
+  if (memo !== undefined) return memo;
+  const found = new Map<string, ts.Node>();
+  const add = (name: ts.BindingName, node: ts.Node): void => {
+    for (const each of bindingNames(name)) if (!found.has(each)) found.set(each, node);
   };
-  if (body !== undefined) ts.forEachChild(body, visit);
+  const declarations = (list: ts.VariableDeclarationList): void => {
+    for (const decl of list.declarations) add(decl.name, decl);
+  };
+  const visit = (node: ts.Statement): void => {
+    switch (node.kind) {
+      case ts.SyntaxKind.VariableStatement:
+        declarations((node as ts.VariableStatement).declarationList);
+        return;
+      case ts.SyntaxKind.FunctionDeclaration:
+      case ts.SyntaxKind.ClassDeclaration: {
+        const name = (node as ts.FunctionDeclaration | ts.ClassDeclaration).name;
+        if (name !== undefined && !found.has(name.text)) found.set(name.text, node);
+        return;
+      }
+      case ts.SyntaxKind.Block:
+        (node as ts.Block).statements.forEach(visit);
+        return;
+      case ts.SyntaxKind.IfStatement: {
+        const statement = node as ts.IfStatement;
+        visit(statement.thenStatement);
+        if (statement.elseStatement !== undefined) visit(statement.elseStatement);
+        return;
+      }
+      case ts.SyntaxKind.ForStatement:
+      case ts.SyntaxKind.ForOfStatement:
+      case ts.SyntaxKind.ForInStatement: {
+        const statement = node as ts.ForStatement | ts.ForOfStatement | ts.ForInStatement;
+        if (statement.initializer !== undefined && ts.isVariableDeclarationList(statement.initializer)) declarations(statement.initializer);
+        visit(statement.statement);
+        return;
+      }
+      case ts.SyntaxKind.WhileStatement:
+      case ts.SyntaxKind.DoStatement:
+      case ts.SyntaxKind.LabeledStatement:
+        visit((node as ts.WhileStatement | ts.DoStatement | ts.LabeledStatement).statement);
+        return;
+      case ts.SyntaxKind.TryStatement: {
+        const statement = node as ts.TryStatement;
+        visit(statement.tryBlock);
+        if (statement.catchClause !== undefined) {
+          if (statement.catchClause.variableDeclaration !== undefined) add(statement.catchClause.variableDeclaration.name, statement.catchClause.variableDeclaration);
+          visit(statement.catchClause.block);
+        }
+        if (statement.finallyBlock !== undefined) visit(statement.finallyBlock);
+        return;
+      }
+      case ts.SyntaxKind.SwitchStatement:
+        for (const clause of (node as ts.SwitchStatement).caseBlock.clauses) clause.statements.forEach(visit);
+        return;
+      default:
+        return;
+    }
+  };
+  const body = isFunctionWithBody(fn) ? fn.body : undefined;
+  if (body !== undefined && ts.isBlock(body)) body.statements.forEach(visit);
   localsMemo.set(fn, found);
   return found;
+}
+
+/**
+ * The parameter `id` names, looking only at enclosing functions' parameters (no locals): the
+ * cheap question the walker asks of every plain call.
+ */
+export function paramOf(id: ts.Identifier): Extract<Sym, { k: 'param' }> | undefined {
+  const name = id.text;
+  for (let node: ts.Node | undefined = id.parent; node !== undefined; node = node.parent) {
+    if (isFunctionWithBody(node)) {
+      for (let index = 0; index < node.parameters.length; index++) {
+        const param = node.parameters[index];
+        if (param === undefined) continue;
+        if (ts.isIdentifier(param.name) ? param.name.text === name : bindingNames(param.name).includes(name)) return { k: 'param', node: param, fn: node, index };
+      }
+    } else if (ts.isSourceFile(node)) {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /**

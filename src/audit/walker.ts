@@ -16,7 +16,7 @@ import { step, type Hold, type HoldMode, type LockRef, type Unit } from './model
 import { isEmit, isListenerElement, isListenerName, isSyncArrayMethod, unboundedJson } from './patterns.js';
 import { isRelease, type ReleaseMatcher } from './release-check.js';
 import { locate, type Resolver } from './resolve.js';
-import { isFunctionWithBody, lookup, unwrap } from './scope.js';
+import { isFunctionWithBody, paramOf, unwrap } from './scope.js';
 import type { UnitRegistry } from './units.js';
 
 /** The state of one function's walk. */
@@ -29,6 +29,8 @@ export interface WalkContext {
   readonly sorted: Set<string>;
   /** try statements (with a finally) whose try block encloses the current point. */
   readonly tryFinally: ts.TryStatement[];
+  /** `visit` bound to this context, made once: a closure per node would be most of the garbage. */
+  readonly visitChild: (child: ts.Node) => void;
 }
 
 type Acquisition = NonNullable<ReturnType<CallClassifier['acquisitionOf']>>;
@@ -80,7 +82,8 @@ export class Walker {
   }
 
   #context(unit: Unit, body: ts.Node, chain: readonly Hold[], initial: Hold[] = []): WalkContext {
-    return { unit, body, chain, held: initial, sorted: new Set(), tryFinally: [] };
+    const ctx: WalkContext = { unit, body, chain, held: initial, sorted: new Set(), tryFinally: [], visitChild: (child) => this.visit(ctx, child) };
+    return ctx;
   }
 
   /** Creates and walks the unit of a nested function. */
@@ -349,6 +352,9 @@ export class Walker {
   // ---- expressions ---------------------------------------------------------------------------
 
   visit(ctx: WalkContext, node: ts.Node): void {
+    const kind = node.kind;
+    if (kind === ts.SyntaxKind.Identifier || kind === ts.SyntaxKind.StringLiteral || kind === ts.SyntaxKind.NumericLiteral || kind === ts.SyntaxKind.ThisKeyword) return;
+    if (kind >= ts.SyntaxKind.FirstTypeNode && kind <= ts.SyntaxKind.LastTypeNode) return;
     if (isFunctionWithBody(node)) {
       this.nested(ctx, node, { t: 'detached' });
       return;
@@ -382,7 +388,7 @@ export class Walker {
       this.local.assignment(ctx, node);
       return;
     }
-    ts.forEachChild(node, (child) => this.visit(ctx, child));
+    ts.forEachChild(node, ctx.visitChild);
   }
 
   #await(ctx: WalkContext, node: ts.Node): void {
@@ -406,8 +412,8 @@ export class Walker {
       }
       return;
     }
-    const sym = ts.isIdentifier(value) ? lookup(value) : undefined;
-    if (sym?.k === 'param') {
+    const sym = ts.isIdentifier(value) ? paramOf(value) : undefined;
+    if (sym !== undefined) {
       const owner = this.units.unitFor(sym.fn);
       owner.paramRuns.push({ param: sym.index, site: this.site(ctx, at, 'runs its callback argument under the lock'), held: [...ctx.chain, ...ctx.held, ...extra] });
       return;
@@ -525,8 +531,8 @@ export class Walker {
         return;
       }
       if (ts.isIdentifier(value)) {
-        const sym = lookup(value);
-        if (sym?.k === 'param' && sym.fn === ctx.unit.node) argParams.set(i, sym.index);
+        const sym = paramOf(value);
+        if (sym !== undefined && sym.fn === ctx.unit.node) argParams.set(i, sym.index);
       }
       this.visit(ctx, arg);
     });
@@ -559,8 +565,8 @@ export class Walker {
       return;
     }
     if (ts.isIdentifier(callee)) {
-      const sym = lookup(callee);
-      if (sym?.k !== 'param') return;
+      const sym = paramOf(callee);
+      if (sym === undefined) return;
       if (isListenerName(callee.text)) {
         ctx.unit.callbacks.push({ site: this.site(ctx, call, `calls callback ${callee.text}`), what: callee.text, held: ctx.held });
         return;

@@ -22,13 +22,12 @@ function selfDeadlocks(hold: Hold, ref: LockRef): boolean {
 
 export function reentrantFindings(summaries: Summaries): Finding[] {
   const findings: Finding[] = [];
-  const report = (unit: Unit, hold: Hold, label: string, path: LabelledLocation[], through?: string): void => {
-    const location = path[path.length - 1] as LabelledLocation;
+  const report = (unit: Unit, hold: Hold, label: string, path: LabelledLocation[], location: LabelledLocation, through?: string): void => {
     findings.push(
       makeFinding({
         ruleId: 'reentrant-acquire',
         message: through !== undefined ? `${label} is requested again through ${through} while ${displayName(unit)} already holds it: the flow deadlocks on itself.` : `${label} is requested again while it is already held on this path: the flow deadlocks on itself.`,
-        location: through !== undefined ? (path.find((s) => s.message.startsWith('calls') || s.message.startsWith('runs')) ?? location) : location,
+        location,
         related: [hold.site],
         paths: [path],
         locks: [hold.ref.decl.id],
@@ -41,7 +40,7 @@ export function reentrantFindings(summaries: Summaries): Finding[] {
     for (const event of unit.acquires) {
       if (event.mode !== 'block') continue;
       const hold = summaries.effective(unit, event.held).find((h) => selfDeadlocks(h, event.ref));
-      if (hold !== undefined) report(unit, hold, event.label, [hold.site, ...(hold.via ?? []), event.site, ...(event.via ?? [])]);
+      if (hold !== undefined) report(unit, hold, event.label, [hold.site, ...(hold.via ?? []), event.site, ...(event.via ?? [])], event.site);
     }
     for (const call of unit.calls) {
       const held = summaries.effective(unit, call.held);
@@ -49,7 +48,7 @@ export function reentrantFindings(summaries: Summaries): Finding[] {
       for (const [, reach] of summaries.reach(call.callee)) {
         const ref = call.sameReceiver ? reach.ref : { ...reach.ref, instance: reach.ref.instance === 'this' ? ('other' as const) : reach.ref.instance };
         const hold = held.find((h) => selfDeadlocks(h, ref));
-        if (hold !== undefined) report(unit, hold, reach.label, [hold.site, call.site, ...reach.path], call.callee.name);
+        if (hold !== undefined) report(unit, hold, reach.label, [hold.site, ...(hold.via ?? []), call.site, ...reach.path], call.site, call.callee.name);
       }
     }
   }

@@ -16,6 +16,10 @@ function names(holds: readonly Hold[]): string {
   return [...new Set(holds.map((h) => h.label))].join(', ');
 }
 
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function underLock(summaries: Summaries, ruleId: RuleId, events: (u: Unit) => readonly SiteEvent[], pathOf: (u: Unit) => readonly LabelledLocation[] | null, what: string): Finding[] {
   const findings: Finding[] = [];
   for (const unit of summaries.units) {
@@ -25,7 +29,7 @@ function underLock(summaries: Summaries, ruleId: RuleId, events: (u: Unit) => re
       findings.push(
         makeFinding({
           ruleId,
-          message: `${event.what} ${what} while ${names(held)} ${held.length > 1 ? 'are' : 'is'} held.`,
+          message: `${sentence(event.site.message)} while ${names(held)} ${held.length > 1 ? 'are' : 'is'} held: ${what}.`,
           location: event.site,
           related: held.map((h) => h.site),
           paths: [[...(held[0]?.via ?? []), held[0]?.site as LabelledLocation, event.site]],
@@ -44,7 +48,7 @@ function underLock(summaries: Summaries, ruleId: RuleId, events: (u: Unit) => re
       findings.push(
         makeFinding({
           ruleId,
-          message: `${call.callee.name}() ${what} (${last.message}) while ${names(held)} ${held.length > 1 ? 'are' : 'is'} held.`,
+          message: `${call.callee.name}() ${last.message} while ${names(held)} ${held.length > 1 ? 'are' : 'is'} held: ${what}.`,
           location: call.site,
           related: [...held.map((h) => h.site), last],
           paths: [[held[0]?.site as LabelledLocation, call.site, ...path]],
@@ -59,9 +63,9 @@ function underLock(summaries: Summaries, ruleId: RuleId, events: (u: Unit) => re
 }
 
 export function callbackFindings(summaries: Summaries): Finding[] {
-  return underLock(summaries, 'callback-under-lock', (u) => u.callbacks, (u) => summaries.callbackPath(u), 'runs code the lock owner does not control');
+  return underLock(summaries, 'callback-under-lock', (u) => u.callbacks, (u) => summaries.callbackPath(u), 'code the lock owner does not control runs under it');
 }
 
 export function blockingFindings(summaries: Summaries): Finding[] {
-  return underLock(summaries, 'blocking-under-lock', (u) => u.blocking, (u) => summaries.blockingPath(u), 'blocks the event loop');
+  return underLock(summaries, 'blocking-under-lock', (u) => u.blocking, (u) => summaries.blockingPath(u), 'it blocks the event loop and every waiter');
 }
