@@ -1,7 +1,7 @@
 /**
  * deadbolt benchmark suite: `npm run bench` (builds, then runs this file under tsx). The core
  * suite is here; the deadbolt/fs, deadbolt/secure and deadbolt/threads suites (bench/fs, bench/secure,
- * bench/threads) run after it,
+ * bench/threads) and the audit suite (bench/audit) run after it,
  * into the same RESULTS.md.
  *
  * Seven contenders x two scenarios. Each (contender, scenario) pair runs in a fresh child process,
@@ -25,6 +25,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { CONTENDERS, SCENARIOS, type ContenderId, type ContenderInfo, type Scenario } from './contenders.js';
 import { measuredEnv, runJsonChild } from './child.js';
+import { runAuditBenchmarks } from './audit/run-audit.js';
 import { runFsBenchmarks } from './fs/run-fs.js';
 import { runSecureBenchmarks } from './secure/run-secure.js';
 import { runThreadsBenchmarks } from './threads/run-threads.js';
@@ -348,7 +349,11 @@ ${longSamples}`;
   const threadsResults = await runThreadsBenchmarks({ quick: QUICK, log: (line) => console.log(line) });
   const threadsFailed = threadsResults.criteria.filter((criterion) => !criterion.pass);
   console.log(`\ndeadbolt/threads criteria: ${threadsResults.criteria.length - threadsFailed.length}/${threadsResults.criteria.length} pass`);
-  const sections = [md, fsResults.markdown, secureResults.markdown, threadsResults.markdown].map((section) => section.trim());
+  console.log('\ndeadbolt audit benchmarks');
+  const auditResults = await runAuditBenchmarks({ quick: QUICK, log: (line) => console.log(line) });
+  const auditFailed = auditResults.criteria.filter((criterion) => !criterion.pass);
+  console.log(`\ndeadbolt audit criteria: ${auditResults.criteria.length - auditFailed.length}/${auditResults.criteria.length} pass${auditFailed.length > 0 ? `; failed: ${auditFailed.map((c) => c.name).join('; ')}` : ''}`);
+  const sections = [md, fsResults.markdown, secureResults.markdown, threadsResults.markdown, auditResults.markdown].map((section) => section.trim());
   writeFileSync(resultsPath, `${sections.join('\n\n')}\n`);
   console.log(`Wrote ${QUICK ? resultsPath : relative(root, resultsPath)}`);
 }

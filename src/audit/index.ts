@@ -3,3 +3,4 @@
  * reporters). It reads source code and never runs it.
  */
 export * from './types.js';
+export { analyzeSources, runAudit } from './run.js';

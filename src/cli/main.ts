@@ -1,3 +1,4 @@
+import { auditCommand } from './audit.js';
 import { registryWriter } from './demo-registry.js';
 import { formatDemo, runDemo } from './demo.js';
 import { locksCommand } from './locks.js';
@@ -12,6 +13,11 @@ Commands:
   locks <dir> [--clean]
              List who holds the file locks in <dir> (from the records beside them);
              --clean removes the records of dead holders, never a lock file.
+  audit [paths...] [--format text|md|json|sarif] [--output <file>]
+        [--fail-on error|warning|note|none] [--config <file>] [--no-color] [--quiet]
+             Static lock audit of TypeScript/JavaScript sources: a lock inventory and
+             findings (order inversions, reentrancy, unreleased locks, ...); exit 1 on
+             findings at or above --fail-on. \`deadbolt audit --help\` for more.
   help       Show this help.
 
 Options:
@@ -29,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === '__registry-writer') return registryWriter(rest);
   if (command === 'locks') return locksCommand(rest, console.log, console.error);
+  if (command === 'audit') return auditCommand(rest);
   if (command === 'demo') {
     if (rest.length > 0) {
       console.error(`deadbolt demo takes no arguments, got: ${rest.join(' ')}`);
