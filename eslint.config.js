@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import deadbolt from './dist/eslint-plugin.js';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/', 'test/audit/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,7 @@
  * analysed is reported in `skipped` and never stops the run.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { buildFileModel, type FileModel } from './bindings.js';
 import { CallClassifier } from './call-kinds.js';
 import { discoverFiles, relativePath } from './files.js';
@@ -75,7 +75,8 @@ function analyse(inputs: readonly SourceInput[], root: string, config: AuditConf
     onProgress?.(index + 1, inputs.length);
   });
 
-  const catalogue = new LockCatalogue(config.locks ?? []);
+  // A config file's lock paths are absolute (relative to the config); files are keyed relative to the root.
+  const catalogue = new LockCatalogue((config.locks ?? []).map((lock) => (lock.path !== undefined && isAbsolute(lock.path) ? { ...lock, path: relativePath(root, lock.path) } : lock)));
   const files = new Map(models.map((m) => [m.sf, m.file]));
   const units = new UnitRegistry((sf) => files.get(sf) ?? sf.fileName);
   const resolver = new Resolver(models, catalogue, config, units);

@@ -242,3 +242,27 @@ describe('deadbolt audit: progress indicator', () => {
     assert.equal(captured.err, '', 'small runs: no progress');
   });
 });
+
+// A config file's `locks[].path` is relative to the config; the audit keys files relative to its
+// root. The CLI must match the two wherever the config lives and whatever the paths audited are.
+describe('deadbolt audit: lock types declared by file in a config', () => {
+  const lockClass = `export class Gate {\n  async lock(): Promise<{ release(): void }> {\n    return { release() {} };\n  }\n}\n`;
+  const user = `import { Gate } from '../lib/gate.js';\nconst a = new Gate();\nconst b = new Gate();\nexport async function one() {\n  const ga = await a.lock();\n  try {\n    const gb = await b.lock();\n    gb.release();\n  } finally {\n    ga.release();\n  }\n}\nexport async function two() {\n  const gb = await b.lock();\n  try {\n    const ga = await a.lock();\n    ga.release();\n  } finally {\n    gb.release();\n  }\n}\n`;
+  const config = JSON.stringify({ locks: [{ from: 'file', path: 'lib/gate.ts', name: 'Gate', acquire: ['lock'], run: [], release: [] }] });
+
+  it('recognises the declared type when auditing a subdirectory, and finds the inversion', () => {
+    const dir = tree({ 'package.json': '{}', 'deadbolt.config.json': config, 'lib/gate.ts': lockClass, 'src/use.ts': user });
+    const r = audit(dir, ['.', '--format', 'json']);
+    const result = JSON.parse(r.stdout) as { inventory: { name: string }[]; findings: { ruleId: string }[] };
+    assert.deepEqual(result.inventory.map((row) => row.name).sort(), ['a', 'b']);
+    assert.deepEqual(result.findings.map((f) => f.ruleId), ['lock-order-inversion']);
+    assert.equal(r.status, 1);
+  });
+
+  it('with --config pointing at the config from elsewhere', () => {
+    const dir = tree({ 'package.json': '{}', 'conf/deadbolt.config.json': JSON.stringify({ locks: [{ from: 'file', path: '../lib/gate.ts', name: 'Gate', acquire: ['lock'], run: [], release: [] }] }), 'lib/gate.ts': lockClass, 'src/use.ts': user });
+    const r = audit(dir, ['.', '--config', 'conf/deadbolt.config.json', '--format', 'json']);
+    const result = JSON.parse(r.stdout) as { inventory: { name: string }[] };
+    assert.deepEqual(result.inventory.map((row) => row.name).sort(), ['a', 'b'], r.stderr);
+  });
+});
