@@ -18,6 +18,7 @@ import { unawaitedWrapperFindings } from './rules/unawaited.js';
 import { blockingFindings, callbackFindings } from './rules/under-lock.js';
 import { parseSource } from './scanner.js';
 import { Summaries } from './summaries.js';
+import { applySuppressions } from './suppressions.js';
 import type { AuditConfig, AuditOptions, AuditResult, Finding, SkippedFile } from './types.js';
 import { UnitRegistry } from './units.js';
 import { Walker } from './walker.js';
@@ -106,6 +107,7 @@ function analyse(inputs: readonly SourceInput[], root: string, config: AuditConf
     skipped.push({ file: '<project>', reason: `internal error in the project-wide pass: ${message(error)}` });
   }
   findings = findings.filter((f) => !failed.has(f.location.file));
+  findings = applySuppressions(findings, new Map(inputs.map((input) => [input.file, input.text ?? ''])));
   findings = uniqueFingerprints(dedupe(applySeverities(findings, config)).sort(compareFindings));
   skipped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { root, filesScanned: models.length - failed.size, skipped, inventory, findings, durationMs: Date.now() - started };

@@ -45,6 +45,7 @@ async function orderInversion(): Promise<DemoStep> {
   const title = 'Order inversion, caught before it ever deadlocks: a request handler takes sessions -> cache; later a cleanup job takes cache -> sessions';
   await sessions.run(() => cache.run(() => 'served'));
   try {
+    // deadbolt-ignore-next-line lock-order-inversion -- the demo takes the locks in the wrong order on purpose
     await cache.run(() => sessions.run(() => 'cleaned'));
     return { title, expected: 'LockOrderError', outcome: 'no error', ok: false, report: undefined };
   } catch (error) {
