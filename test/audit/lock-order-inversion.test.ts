@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { analyzeSources } from '../../src/audit/index.js';
 import { at, fixture, ofRule, pathSteps } from './helpers.js';
 
 describe('lock-order-inversion', () => {
@@ -56,6 +57,27 @@ describe('lock-order-inversion', () => {
 
   it('stays quiet on locks always taken in one order, and on lockAll', () => {
     assert.deepEqual(findings.filter((f) => f.location.file === 'consistent.ts'), []);
-    assert.equal(findings.length, 3);
+    assert.equal(findings.length, 4);
+  });
+
+  it('reports a cycle of three locks that no pair of paths shows on its own, with all three paths', () => {
+    const cycle = findings.filter((f) => f.location.file === 'pipeline.ts');
+    assert.equal(cycle.length, 1);
+    const [finding] = cycle;
+    assert.ok(finding);
+    assert.match(finding.message, /ingest, transform and publish are taken in a cycle: ingest then transform in ingestThenTransform, transform then publish in transformThenPublish, publish then ingest in publishThenIngest/);
+    assert.deepEqual([...finding.locks].sort(), ['pipeline.ts#ingest', 'pipeline.ts#publish', 'pipeline.ts#transform']);
+    assert.deepEqual(
+      finding.paths.map((path) => path[path.length - 1]).map((step) => `pipeline.ts:${step?.line}`),
+      ['ingest-transform', 'transform-publish', 'publish-ingest'].map((marker) => `pipeline.ts:${fx.line('pipeline.ts', marker)}`),
+    );
+  });
+
+  it('reports no cycle when the third edge is missing', () => {
+    const source = fx.sources.find((s) => s.file === 'pipeline.ts');
+    assert.ok(source);
+    const broken = source.text.replace(/export async function publishThenIngest[\s\S]*$/, '');
+    const result = analyzeSources([{ file: 'pipeline.ts', text: broken }], { root: fx.root });
+    assert.deepEqual(ofRule(result, 'lock-order-inversion'), []);
   });
 });

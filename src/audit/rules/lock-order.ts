@@ -1,7 +1,8 @@
 /*
  * lock-order-inversion: builds the order graph (held lock -> requested lock, with the first path
  * that showed each edge) from every acquisition and every call made while holding locks, then
- * reports each pair of locks taken in both orders, and each edge that breaks declared ranks.
+ * reports each pair of locks taken in both orders, each longer cycle (A then B, B then C, C then
+ * A: three paths that deadlock together), and each edge that breaks declared ranks.
  */
 import { makeFinding } from '../fingerprint.js';
 import { displayName, type Hold, type LockRef, type Unit } from '../model.js';
@@ -92,5 +93,57 @@ export function lockOrderFindings(summaries: Summaries): Finding[] {
       );
     }
   }
+  findings.push(...longerCycles(edges));
   return findings;
+}
+
+/** Longest cycle searched for: each extra lock multiplies the search, and real cycles are short. */
+const MAX_CYCLE = 5;
+
+/**
+ * Cycles of three to MAX_CYCLE locks in the order graph with no pair inversion inside them (those
+ * are reported as pairs already), each once: from its smallest lock key, through larger keys only.
+ */
+function longerCycles(edges: ReadonlyMap<string, Edge>): Finding[] {
+  const next = new Map<string, string[]>();
+  for (const key of edges.keys()) {
+    const [from, to] = key.split('\u0000') as [string, string];
+    if (edges.has(`${to}\u0000${from}`)) continue;
+    (next.get(from) ?? next.set(from, []).get(from)!).push(to);
+  }
+  const findings: Finding[] = [];
+  const path: string[] = [];
+  const search = (start: string, node: string): void => {
+    for (const to of next.get(node) ?? []) {
+      if (to === start && path.length >= 3) findings.push(cycleFinding(path, edges));
+      else if (to > start && !path.includes(to) && path.length < MAX_CYCLE) {
+        path.push(to);
+        search(start, to);
+        path.pop();
+      }
+    }
+  };
+  for (const start of [...next.keys()].sort()) {
+    path.push(start);
+    search(start, start);
+    path.pop();
+  }
+  return findings;
+}
+
+function cycleFinding(keys: readonly string[], edges: ReadonlyMap<string, Edge>): Finding {
+  const steps = keys.map((key, i) => edges.get(`${key}\u0000${keys[(i + 1) % keys.length]}`) as Edge);
+  const names = steps.map((edge) => edge.from.label);
+  const described = steps.map((edge) => `${edge.from.label} then ${edge.toLabel} in ${displayName(edge.unit)}`).join(', ');
+  const last = steps[steps.length - 1] as Edge;
+  return makeFinding({
+    ruleId: 'lock-order-inversion',
+    message: `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]} are taken in a cycle: ${described}.`,
+    location: last.path[last.path.length - 1] as LabelledLocation,
+    related: steps.slice(0, -1).map((edge) => edge.path[edge.path.length - 1] as LabelledLocation),
+    paths: steps.map((edge) => edge.path),
+    locks: steps.map((edge) => edge.from.ref.decl.id),
+    functions: steps.map((edge) => displayName(edge.unit)).sort(),
+    discriminator: `cycle:${keys.join('|')}`,
+  });
 }
