@@ -8,7 +8,7 @@
  *
  * Int32 layout:
  *   header   [0] magic  [1] locks allocated  [2] thread slots allocated  [3] arena id
- *            [4] hold entries allocated  [5] classes allocated  [6] class table lock  [7] unused
+ *            [4] hold entries allocated  [5] classes allocated  [6] class table lock  [7] wait slots ever used (a high-water mark)
  *   threads  THREAD_SLOTS x [threadId + 1, state]
  *   locks    LOCK_SLOTS x [futex word, class + 1, owner died, waiters, writers waiting, kind, aux]
  *            (aux: a semaphore's permits, a condition's mutex)

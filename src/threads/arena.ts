@@ -295,10 +295,17 @@ export class Arena {
       Atomics.store(this.words, at + 2, count);
       Atomics.store(this.words, at + 1, lock + 1);
       this.waitSince[wait] = Date.now();
+      // Readers scan only up to the high-water mark: raise it before the wait becomes visible.
+      for (let used = Atomics.load(this.words, 7); used < wait + 1; used = Atomics.load(this.words, 7)) Atomics.compareExchange(this.words, 7, used, wait + 1);
       Atomics.store(this.words, at, this.slot + 1);
       return wait;
     }
     return -1; // table full: this wait is not published (detection misses it, nothing else breaks)
+  }
+
+  /** Wait slots that may be in use: every published wait lies below this mark. */
+  get #waitsUsed(): number {
+    return Math.min(Atomics.load(this.words, 7), WAIT_SLOTS);
   }
 
   withdrawWait(wait: number): void {
@@ -308,7 +315,8 @@ export class Arena {
   /** Every published wait of a live thread. */
   waits(): WaitRecord[] {
     const out: WaitRecord[] = [];
-    for (let wait = 0; wait < WAIT_SLOTS; wait++) {
+    const used = this.#waitsUsed;
+    for (let wait = 0; wait < used; wait++) {
       const at = WAITS_AT + wait * WAIT_WORDS;
       const slot = Atomics.load(this.words, at) - 1;
       if (slot < 0 || this.isDead(slot)) continue;
@@ -331,7 +339,8 @@ export class Arena {
       if (Atomics.compareExchange(this.words, THREADS_AT + slot * THREAD_WORDS + 1, ThreadState.Alive, ThreadState.Dead) !== ThreadState.Alive) continue;
       // A terminated thread never withdrew its waits; left in place they would count as the
       // waits of the next thread to reuse this slot.
-      for (let wait = 0; wait < WAIT_SLOTS; wait++) Atomics.compareExchange(this.words, WAITS_AT + wait * WAIT_WORDS, slot + 1, 0);
+      const used = this.#waitsUsed;
+      for (let wait = 0; wait < used; wait++) Atomics.compareExchange(this.words, WAITS_AT + wait * WAIT_WORDS, slot + 1, 0);
       const locks = this.lockCount;
       for (let lock = 0; lock < locks; lock++) if (this.ownerOf(lock) === slot) Atomics.notify(this.words, this.futex(lock));
       const entries = this.#holdEntryCount;
