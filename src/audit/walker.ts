@@ -4,12 +4,12 @@
  * the rules need as events on the function's unit: acquisitions, calls, awaits, blocking work,
  * callbacks, all with the locks held at that point. Nested functions become units of their own,
  * attached to the site that runs them (a lock's run callback, an array method) or detached.
- * Checks that need nothing beyond one function are made here (see local-rules.ts).
+ * Checks that need nothing beyond one function are made here (see local-rules.ts); the statement
+ * level (control flow) is in walker-statements.ts.
  */
 import ts from 'typescript';
 import { lockKey, lockLabel, type CallClassifier, type CallKind } from './call-kinds.js';
 import type { FileModel } from './bindings.js';
-import { classOf, fieldVal } from './classes.js';
 import { LocalRules } from './local-rules.js';
 import { WRAPPER_DEF } from './lock-model.js';
 import { step, type Hold, type HoldMode, type LockRef, type Unit } from './model.js';
@@ -18,6 +18,7 @@ import { isRelease, type ReleaseMatcher } from './release-check.js';
 import { locate, type Resolver } from './resolve.js';
 import { isFunctionWithBody, paramOf, unwrap } from './scope.js';
 import type { UnitRegistry } from './units.js';
+import { walkClass, walkStatements } from './walker-statements.js';
 
 /** The state of one function's walk. */
 export interface WalkContext {
@@ -34,33 +35,6 @@ export interface WalkContext {
 }
 
 type Acquisition = NonNullable<ReturnType<CallClassifier['acquisitionOf']>>;
-
-function joinHolds(a: readonly Hold[], b: readonly Hold[]): Hold[] {
-  const out: Hold[] = [];
-  for (const hold of a) {
-    const other = b.find((h) => h.lockKey === hold.lockKey && h.handle === hold.handle);
-    out.push(other !== undefined ? (hold.certain && other.certain ? hold : { ...hold, certain: false }) : { ...hold, certain: false });
-  }
-  for (const hold of b) if (!a.some((h) => h.lockKey === hold.lockKey && h.handle === hold.handle)) out.push({ ...hold, certain: false });
-  return out;
-}
-
-/** Field names a class declares: properties, parameter properties, constructor assignments. */
-function fieldNames(node: ts.ClassLikeDeclaration): string[] {
-  const names: string[] = [];
-  for (const member of node.members) {
-    if (ts.isPropertyDeclaration(member) && (ts.isIdentifier(member.name) || ts.isPrivateIdentifier(member.name))) names.push(member.name.text);
-    if (ts.isConstructorDeclaration(member)) {
-      for (const param of member.parameters) if (ts.getModifiers(param)?.length && ts.isIdentifier(param.name)) names.push(param.name.text);
-      for (const statement of member.body?.statements ?? []) {
-        if (!ts.isExpressionStatement(statement) || !ts.isBinaryExpression(statement.expression)) continue;
-        const left = statement.expression.left;
-        if (ts.isPropertyAccessExpression(left) && left.expression.kind === ts.SyntaxKind.ThisKeyword) names.push(left.name.text);
-      }
-    }
-  }
-  return names;
-}
 
 export class Walker {
   readonly local: LocalRules;
@@ -105,191 +79,13 @@ export class Walker {
     return step(locate(ctx.unit.file, node), message);
   }
 
-  // ---- statements ----------------------------------------------------------------------------
-
-  /** Walks a statement list; true when it always exits (return/throw). */
+  /** Walks a statement list; true when it always exits (return/throw). See walker-statements.ts. */
   statements(ctx: WalkContext, list: readonly ts.Statement[], scope?: ts.Node): boolean {
-    let exits = false;
-    for (const statement of list) {
-      if (exits) {
-        // Hoisted declarations after a return still exist.
-        if (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement)) this.statement(ctx, statement);
-        continue;
-      }
-      exits = this.statement(ctx, statement);
-    }
-    if (scope !== undefined) ctx.held = ctx.held.filter((h) => h.scope !== scope);
-    return exits;
-  }
-
-  statement(ctx: WalkContext, statement: ts.Statement): boolean {
-    if (ts.isVariableStatement(statement)) {
-      const flags = statement.declarationList.flags;
-      const using = (flags & ts.NodeFlags.Using) !== 0 || (flags & ts.NodeFlags.AwaitUsing) === ts.NodeFlags.AwaitUsing;
-      for (const decl of statement.declarationList.declarations) this.#declaration(ctx, statement, decl, using);
-      return false;
-    }
-    if (ts.isExpressionStatement(statement)) {
-      this.#expressionStatement(ctx, statement);
-      return false;
-    }
-    if (ts.isReturnStatement(statement)) {
-      if (statement.expression !== undefined) {
-        this.local.returnInTry(ctx, statement);
-        this.visit(ctx, statement.expression);
-      }
-      return true;
-    }
-    if (ts.isThrowStatement(statement)) {
-      this.visit(ctx, statement.expression);
-      return true;
-    }
-    if (ts.isIfStatement(statement)) return this.#if(ctx, statement);
-    if (ts.isBlock(statement)) return this.statements(ctx, statement.statements, statement);
-    if (ts.isTryStatement(statement)) return this.#try(ctx, statement);
-    if (ts.isIterationStatement(statement, false)) {
-      this.#loop(ctx, statement);
-      return false;
-    }
-    if (ts.isSwitchStatement(statement)) return this.#switch(ctx, statement);
-    if (ts.isLabeledStatement(statement)) return this.statement(ctx, statement.statement);
-    if (ts.isFunctionDeclaration(statement)) {
-      if (statement.body !== undefined) this.nested(null, statement, { t: 'detached' });
-      return false;
-    }
-    if (ts.isClassDeclaration(statement)) {
-      this.classLike(ctx, statement);
-      return false;
-    }
-    if (ts.isExportAssignment(statement)) this.visit(ctx, statement.expression);
-    return false;
+    return walkStatements(this, ctx, list, scope);
   }
 
   classLike(ctx: WalkContext, node: ts.ClassLikeDeclaration): void {
-    // Resolve every field once so that locks nobody acquires still reach the inventory.
-    const cls = classOf(this.resolver, node);
-    for (const name of fieldNames(node)) fieldVal(this.resolver, cls, name, 'this');
-    for (const member of node.members) {
-      if (isFunctionWithBody(member)) this.nested(null, member, { t: 'detached' });
-      else if (ts.isPropertyDeclaration(member) && member.initializer !== undefined) this.visit(ctx, member.initializer);
-    }
-  }
-
-  #declaration(ctx: WalkContext, statement: ts.VariableStatement, decl: ts.VariableDeclaration, using: boolean): void {
-    const init = decl.initializer;
-    if (ts.isSourceFile(ctx.body) && ts.isIdentifier(decl.name) && (init === undefined || ts.isNewExpression(unwrap(init)) || ts.isCallExpression(unwrap(init)))) {
-      this.resolver.valOfTop(this.resolver.fileModel(ctx.body), decl.name.text);
-    }
-    if (init === undefined) return;
-    const acquisition = this.calls.acquisitionOf(init);
-    this.visit(ctx, init);
-    if (acquisition === undefined) return;
-    let handle: string | undefined;
-    if (ts.isIdentifier(decl.name)) handle = decl.name.text;
-    else if (ts.isArrayBindingPattern(decl.name)) {
-      const second = decl.name.elements[1];
-      if (second !== undefined && ts.isBindingElement(second) && ts.isIdentifier(second.name)) handle = second.name.text;
-    }
-    this.acquired(ctx, acquisition, statement, handle, using);
-  }
-
-  #expressionStatement(ctx: WalkContext, statement: ts.ExpressionStatement): void {
-    const expr = unwrap(statement.expression);
-    const direct = this.calls.acquisitionOf(expr);
-    if (direct !== undefined) {
-      this.visit(ctx, expr);
-      this.acquired(ctx, direct, statement, undefined, false);
-      return;
-    }
-    if (ts.isBinaryExpression(expr) && expr.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-      const assigned = this.calls.acquisitionOf(expr.right);
-      if (assigned !== undefined) {
-        this.visit(ctx, expr.right);
-        this.acquired(ctx, assigned, statement, unwrap(expr.left).getText(), false);
-        return;
-      }
-    }
-    this.visit(ctx, expr);
-  }
-
-  #if(ctx: WalkContext, statement: ts.IfStatement): boolean {
-    this.local.flagGuard(ctx, statement);
-    this.visit(ctx, statement.expression);
-    const stateCheck = this.local.stateCheck(ctx, statement);
-    const before = ctx.held;
-    const thenExits = this.statements(ctx, [statement.thenStatement]);
-    const afterThen = ctx.held;
-    if (stateCheck !== null) this.local.endStateCheck(ctx, stateCheck, thenExits);
-    ctx.held = before;
-    const elseExits = statement.elseStatement !== undefined ? this.statements(ctx, [statement.elseStatement]) : false;
-    const afterElse = ctx.held;
-    if (thenExits && elseExits) return true;
-    ctx.held = thenExits ? afterElse : elseExits ? afterThen : joinHolds(afterThen, afterElse);
-    return false;
-  }
-
-  #try(ctx: WalkContext, statement: ts.TryStatement): boolean {
-    const before = ctx.held;
-    if (statement.finallyBlock !== undefined) ctx.tryFinally.push(statement);
-    const tryExits = this.statements(ctx, statement.tryBlock.statements, statement.tryBlock);
-    if (statement.finallyBlock !== undefined) ctx.tryFinally.pop();
-    let after = ctx.held;
-    let exits = tryExits;
-    if (statement.catchClause !== undefined) {
-      ctx.held = joinHolds(before, after);
-      const catchExits = this.statements(ctx, statement.catchClause.block.statements, statement.catchClause.block);
-      after = tryExits ? ctx.held : catchExits ? after : joinHolds(after, ctx.held);
-      exits = tryExits && catchExits;
-    }
-    if (statement.finallyBlock !== undefined) {
-      ctx.held = after;
-      const finallyExits = this.statements(ctx, statement.finallyBlock.statements, statement.finallyBlock);
-      return exits || finallyExits;
-    }
-    ctx.held = after;
-    return exits;
-  }
-
-  #loop(ctx: WalkContext, statement: ts.IterationStatement): void {
-    if (ts.isForStatement(statement)) {
-      if (statement.initializer !== undefined) {
-        if (ts.isVariableDeclarationList(statement.initializer)) for (const d of statement.initializer.declarations) if (d.initializer !== undefined) this.visit(ctx, d.initializer);
-        else this.visit(ctx, statement.initializer);
-      }
-      if (statement.condition !== undefined) this.visit(ctx, statement.condition);
-    } else if (ts.isForOfStatement(statement) || ts.isForInStatement(statement)) {
-      this.visit(ctx, statement.expression);
-      if (ts.isForOfStatement(statement) && statement.awaitModifier !== undefined) this.#await(ctx, statement);
-    } else if (ts.isWhileStatement(statement)) {
-      this.visit(ctx, statement.expression);
-    }
-    const before = ctx.held;
-    const firstAcquire = ctx.unit.acquires.length;
-    this.statements(ctx, [statement.statement]);
-    if (ts.isForStatement(statement) && statement.incrementor !== undefined) this.visit(ctx, statement.incrementor);
-    if (ts.isDoStatement(statement)) this.visit(ctx, statement.expression);
-    if (ts.isForOfStatement(statement)) this.local.loopAcquisitions(ctx, statement, firstAcquire);
-    ctx.held = ts.isDoStatement(statement) ? ctx.held : joinHolds(before, ctx.held);
-  }
-
-  #switch(ctx: WalkContext, statement: ts.SwitchStatement): boolean {
-    this.visit(ctx, statement.expression);
-    const before = ctx.held;
-    let joined: Hold[] | null = null;
-    let allExit = true;
-    for (const clause of statement.caseBlock.clauses) {
-      ctx.held = before;
-      for (const e of ts.isCaseClause(clause) ? [clause.expression] : []) this.visit(ctx, e);
-      const exits = this.statements(ctx, clause.statements);
-      if (!exits) {
-        allExit = false;
-        joined = joined === null ? ctx.held : joinHolds(joined, ctx.held);
-      }
-    }
-    const hasDefault = statement.caseBlock.clauses.some(ts.isDefaultClause);
-    if (allExit && hasDefault) return true;
-    ctx.held = joined === null ? before : hasDefault ? joined : joinHolds(before, joined);
-    return false;
+    walkClass(this, ctx, node);
   }
 
   // ---- acquisitions --------------------------------------------------------------------------
@@ -380,7 +176,7 @@ export class Walker {
     }
     if (ts.isAwaitExpression(node)) {
       this.visit(ctx, node.expression);
-      this.#await(ctx, node);
+      this.awaitPoint(ctx, node);
       return;
     }
     if (ts.isBinaryExpression(node) && node.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
@@ -391,7 +187,8 @@ export class Walker {
     ts.forEachChild(node, ctx.visitChild);
   }
 
-  #await(ctx: WalkContext, node: ts.Node): void {
+  /** @internal An await (or for await) at `node`: recorded with the locks held there. */
+  awaitPoint(ctx: WalkContext, node: ts.Node): void {
     ctx.unit.awaits.push({ site: this.site(ctx, node, 'awaits'), what: 'await', held: ctx.held });
     this.local.awaitSeen(ctx);
   }
