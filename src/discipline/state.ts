@@ -31,11 +31,20 @@ export interface EngineState {
   watchdogInterval: number;
   /** Acquisitions released in the same watchdog tick they were granted (bounded sample). */
   readonly sameTickReleases: Acquisition[];
+  /**
+   * The latest releases in checked mode (a ring of RECENT_RELEASES), each with its sequence
+   * number (`total` so far): a stall report names the locks released since its watch last looked,
+   * which were taken and released within the stall (or just before it).
+   */
+  readonly recentReleases: { readonly acqs: (Acquisition | undefined)[]; readonly seqs: Float64Array; total: number };
   /** Potential-deadlock edges already warned about (onPotentialDeadlock: 'warn'). */
   readonly warnedEdges: Set<string>;
   /** Last time a process warning was printed, per warning key, to rate-limit them. */
   readonly lastWarning: Map<string, number>;
 }
+
+/** Releases remembered for stall reports (a power of two). */
+export const RECENT_RELEASES = 64;
 
 const STATE_KEY = Symbol.for('deadbolt.engine.v1');
 
@@ -57,6 +66,7 @@ function createState(): EngineState {
     watchdog: null,
     watchdogInterval: 0,
     sameTickReleases: [],
+    recentReleases: { acqs: new Array<Acquisition | undefined>(RECENT_RELEASES), seqs: new Float64Array(RECENT_RELEASES), total: 0 },
     warnedEdges: new Set(),
     lastWarning: new Map(),
   };

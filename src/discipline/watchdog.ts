@@ -1,7 +1,7 @@
 import { AcqState, type Acquisition } from './acquisition.js';
 import { channels, publish, warn } from './events.js';
 import { describeWithStack, lockRef } from './report.js';
-import { state } from './state.js';
+import { RECENT_RELEASES, state } from './state.js';
 
 /**
  * The watchdog keeps a coarse clock in checked mode (so grants need no clock read: Date.now()
@@ -26,6 +26,10 @@ export function heldListRemove(acq: Acquisition): void {
   else return;
   if (acq.nextHeld !== null) acq.nextHeld.prevHeld = acq.prevHeld;
   acq.prevHeld = acq.nextHeld = null;
+  const recent = state.recentReleases;
+  const at = recent.total % RECENT_RELEASES;
+  recent.acqs[at] = acq;
+  recent.seqs[at] = recent.total++;
   if (acq.grantTick === state.tick && state.config.loopBlockWarnMs > 0) noteSameTickRelease(acq);
 }
 

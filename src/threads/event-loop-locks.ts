@@ -13,12 +13,12 @@ export interface StallLocks {
 
 /**
  * The locks this thread held during a stall, seen once it is over. Checked mode knows every
- * held acquisition (the engine's held list, core and shared locks alike), plus a sample of the
- * ones taken and released within one watchdog tick (the core watchdog's own suspects, kept only
- * while `loopBlockWarnMs` > 0 and until the watchdog's next tick). Shared mutexes this thread
+ * held acquisition (the engine's held list, core and shared locks alike), and the latest
+ * releases: those since release number `sinceRelease` (the count when the watch last looked,
+ * before the stall) were held during it, or just before it. Shared mutexes this thread
  * owns are also found in the arena, which fast mode still maintains.
  */
-export function locksDuringStall(): StallLocks {
+export function locksDuringStall(sinceRelease: number): StallLocks {
   const locks: LockRef[] = [];
   const lines: string[] = [];
   const seen = new Set<Acquisition>();
@@ -32,7 +32,12 @@ export function locksDuringStall(): StallLocks {
   };
   if (state.config.checks) {
     for (let acq = state.heldHead; acq !== null; acq = acq.nextHeld) add(acq);
-    for (const acq of state.sameTickReleases) add(acq);
+    // Taken and released within the stall (or in the last detector interval before it).
+    const recent = state.recentReleases;
+    for (let i = 0; i < recent.acqs.length; i++) {
+      const acq = recent.acqs[i];
+      if (acq !== undefined && (recent.seqs[i] as number) >= sinceRelease) add(acq);
+    }
   }
   for (const ref of sharedLocksHeldHere(sharedSeen)) {
     locks.push(ref);

@@ -26,7 +26,7 @@ export interface StallReport {
   readonly blockedMs: number;
   /** Epoch ms when the stall was seen to end. */
   readonly at: number;
-  /** Locks this thread held during the stall (checked mode: all of them; fast mode: shared mutexes only). */
+  /** Locks this thread held during the stall (checked mode: all of them; fast mode: shared locks only). */
   readonly locks: readonly LockRef[];
   /** Multi-line: how long, which locks were held and where they were acquired. */
   readonly report: string;
@@ -82,6 +82,8 @@ export class EventLoopWatch implements Disposable {
   readonly #interval: number;
   #timer: NodeJS.Timeout | null;
   #last: number;
+  /** The engine's release count at the last check: releases since then happened during a stall found now. */
+  #lastRelease = 0;
   #stalls: StallReport[] = [];
 
   /** @internal Use watchEventLoop(). */
@@ -91,6 +93,7 @@ export class EventLoopWatch implements Disposable {
     this.#histogram.enable();
     this.#interval = detectorInterval(options.thresholdMs);
     this.#last = performance.now();
+    this.#lastRelease = state.recentReleases.total;
     this.#timer = setInterval(() => this.#check(), this.#interval);
     this.#timer.unref();
   }
@@ -98,9 +101,11 @@ export class EventLoopWatch implements Disposable {
   #check(): void {
     const now = performance.now();
     const blockedMs = Math.round(now - this.#last - this.#interval);
+    const sinceRelease = this.#lastRelease;
     this.#last = now;
+    this.#lastRelease = state.recentReleases.total;
     if (blockedMs <= this.#options.thresholdMs) return;
-    const stall = stallReport(blockedMs, this.#options.thresholdMs);
+    const stall = stallReport(blockedMs, this.#options.thresholdMs, sinceRelease);
     this.#stalls.push(stall);
     if (this.#stalls.length > this.#options.keep) this.#stalls.splice(0, this.#stalls.length - this.#options.keep);
     publish(channels.eventLoopStall, stall);
@@ -130,6 +135,7 @@ export class EventLoopWatch implements Disposable {
     this.#histogram.reset();
     this.#stalls = [];
     this.#last = performance.now();
+    this.#lastRelease = state.recentReleases.total;
   }
 
   /** Stops sampling and detecting (idempotent); `stats()` and `stalls` keep their last values. */
@@ -146,14 +152,14 @@ export class EventLoopWatch implements Disposable {
   }
 }
 
-function stallReport(blockedMs: number, thresholdMs: number): StallReport {
+function stallReport(blockedMs: number, thresholdMs: number, sinceRelease: number): StallReport {
   const at = Date.now();
-  const { locks, lines } = locksDuringStall();
+  const { locks, lines } = locksDuringStall(sinceRelease);
   const text = [`The event loop was blocked for ~${blockedMs} ms (thresholdMs is ${thresholdMs}), until ${new Date(at).toISOString()}.`];
   if (lines.length > 0) text.push('Locks held by this thread during the stall:', ...lines);
-  else text.push(state.config.checks ? 'This thread held no lock during the stall.' : 'No shared mutex was held. Lock tracking is off (checked mode names the locks).');
+  else text.push(state.config.checks ? 'This thread held no lock during the stall.' : 'No shared lock was held. Lock tracking is off (checked mode names the locks).');
   text.push(lines.length > 0 ? 'Every flow waiting for these locks waited out the stall too. Move heavy synchronous work out of the critical section, or offload() it.' : 'Move heavy synchronous work off the event loop (offload() it), or split it.');
-  if (lines.length > 0 && !state.config.checks) text.push('Lock tracking is off: only shared mutexes are named (checked mode names every lock).');
+  if (lines.length > 0 && !state.config.checks) text.push('Lock tracking is off: only shared locks are named (checked mode names every lock).');
   return { blockedMs, at, locks, report: text.join('\n') };
 }
 

@@ -142,6 +142,28 @@ describe('watchEventLoop(): stall reports', { timeout: 30_000 }, () => {
     assert.match(stall.report, /held no lock/);
   });
 
+  it('checked mode: locks taken and released within the stall are named; one released well before it is not', async () => {
+    checkedMode();
+    using watch = watchEventLoop({ thresholdMs: THRESHOLD_MS });
+    const before = new Mutex({ name: uniqueName('released-before') });
+    const inside = new Mutex({ name: uniqueName('inside') });
+    const sharedInside = new SharedMutex({ name: uniqueName('shared-inside') });
+    (await before.lock()).release();
+    await sleep(40); // the watch looks several times after that release
+    const guard = inside.tryLock();
+    assert.ok(guard !== null);
+    busy(BLOCK_MS / 2);
+    guard.release();
+    const sharedGuard = sharedInside.lockSync();
+    busy(BLOCK_MS / 2);
+    sharedGuard.release();
+    await sleep(SETTLE_MS);
+    const stall = longest(watch.stalls);
+    assert.ok(stall.blockedMs >= SEEN_BLOCK_MS, `blockedMs ${stall.blockedMs}`);
+    assert.deepEqual(names(stall.locks).sort(), [inside.label, sharedInside.label].sort());
+    assert.match(stall.report, new RegExp(`${sharedInside.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  });
+
   it('fast mode: shared mutexes this thread owns are named (from the arena); other locks are not tracked', async () => {
     fastMode();
     using watch = watchEventLoop({ thresholdMs: THRESHOLD_MS });
@@ -164,7 +186,7 @@ describe('watchEventLoop(): stall reports', { timeout: 30_000 }, () => {
       held.locks.map((ref) => [ref.lock, ref.rank, ref.id]),
       [[shared.label, 3, 0]],
     );
-    assert.match(held.report, /only shared mutexes are named/);
+    assert.match(held.report, /only shared locks are named/);
     assert.deepEqual(none.locks, []);
     assert.match(none.report, /Lock tracking is off \(checked mode names the locks\)/);
   });
