@@ -6,7 +6,7 @@
 import ts from 'typescript';
 import type { AcquireResult } from './lock-model.js';
 import { PROPER_LOCKFILE_DEF } from './lock-model.js';
-import type { HoldMode, Instance, LockRef, Unit } from './model.js';
+import { throughReceiver, type HoldMode, type Instance, type LockRef, type Unit } from './model.js';
 import type { Resolver, Val } from './resolve.js';
 import { isFunctionWithBody, unwrap } from './scope.js';
 import type { WrapperSpecifier } from './types.js';
@@ -121,7 +121,7 @@ export class CallClassifier {
     const helper = this.#helper(unit);
     if (helper !== null) {
       const inner = helper.inner;
-      const ref = inner.ref.instance === 'this' && recv !== 'this' ? { ...inner.ref, instance: recv === 'static' ? ('static' as const) : ('other' as const) } : inner.ref;
+      const ref = throughReceiver(inner.ref, recv === 'this' || recv === 'static');
       return { k: 'helper', unit, recv, inner: { ...inner, ref }, innerNode: helper.node };
     }
     return { k: 'unit', unit, recv };

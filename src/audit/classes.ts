@@ -5,7 +5,7 @@
  */
 import ts from 'typescript';
 import { promiseChainDef, type LockDef } from './lock-model.js';
-import type { Instance, Unit } from './model.js';
+import { throughReceiver, type Instance, type Unit } from './model.js';
 import type { Resolver, Val } from './resolve.js';
 import { propertyNameText, unwrap } from './scope.js';
 
@@ -115,7 +115,7 @@ export function fieldVal(resolver: Resolver, cls: ClassModel, name: string, recv
     memo.set(name, val ?? null);
   }
   if (val === undefined || recv === 'this') return val;
-  if (val.k === 'lock' && val.ref.instance === 'this') return { ...val, ref: { ...val.ref, instance: recv === 'static' ? 'static' : 'other' } };
+  if (val.k === 'lock') return { ...val, ref: throughReceiver(val.ref, recv === 'static') };
   if ((val.k === 'fn' || val.k === 'instance' || val.k === 'obj') && val.recv === 'this') return { ...val, recv };
   return val;
 }

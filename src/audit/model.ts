@@ -130,6 +130,17 @@ export interface Unit {
 }
 
 /** A step of a path, with its message. */
+/**
+ * The same lock seen from a caller that reached it through a call or a receiver: a callee's
+ * locals are fresh per call, so another instance at the caller; a `this`-lock stays the caller's
+ * own only when the call goes through the same receiver (`this.f()`, a static or module function).
+ */
+export function throughReceiver(ref: LockRef, sameReceiver: boolean): LockRef {
+  if (ref.instance === 'local') return { ...ref, instance: 'other' };
+  if (!sameReceiver && ref.instance === 'this') return { ...ref, instance: 'other' };
+  return ref;
+}
+
 export function step(loc: SourceLocation, message: string): LabelledLocation {
   return { ...loc, message };
 }

@@ -6,7 +6,7 @@
  * pass is linear in the number of call sites times the locks they reach.
  */
 import { WRAPPER_DEF } from './lock-model.js';
-import { step, type AcquireEvent, type Hold, type LockRef, type Unit } from './model.js';
+import { step, throughReceiver, type AcquireEvent, type Hold, type LockRef, type Unit } from './model.js';
 import type { Resolver } from './resolve.js';
 import type { LabelledLocation, WrapperSpecifier } from './types.js';
 
@@ -21,13 +21,6 @@ export interface Reach {
 export interface Wrapping {
   readonly holds: readonly Hold[];
   readonly path: readonly LabelledLocation[];
-}
-
-/** The same lock seen from a caller that reached it through another receiver. */
-export function throughReceiver(ref: LockRef, sameReceiver: boolean): LockRef {
-  if (ref.instance === 'local') return { ...ref, instance: 'other' };
-  if (!sameReceiver && ref.instance === 'this') return { ...ref, instance: 'other' };
-  return ref;
 }
 
 function lockingHolds(holds: readonly Hold[]): Hold[] {

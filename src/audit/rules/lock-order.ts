@@ -43,8 +43,7 @@ export function orderEdges(summaries: Summaries): Map<string, Edge> {
       if (reach.size === 0) continue;
       for (const hold of held) {
         for (const [key, target] of reach) {
-          const to = call.sameReceiver || target.ref.instance !== 'this' ? target.ref : { ...target.ref, instance: 'other' as const };
-          add(hold, key, to, target.label, [...holdSteps(hold), call.site, ...target.path], unit);
+          add(hold, key, target.ref, target.label, [...holdSteps(hold), call.site, ...target.path], unit);
         }
       }
     }

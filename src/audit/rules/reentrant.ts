@@ -5,7 +5,7 @@
  * not a certain deadlock.
  */
 import { makeFinding } from '../fingerprint.js';
-import { displayName, type Hold, type LockRef, type Unit } from '../model.js';
+import { displayName, throughReceiver, type Hold, type LockRef, type Unit } from '../model.js';
 import type { Summaries } from '../summaries.js';
 import type { Finding, LabelledLocation } from '../types.js';
 
@@ -46,7 +46,7 @@ export function reentrantFindings(summaries: Summaries): Finding[] {
       const held = summaries.effective(unit, call.held);
       if (held.length === 0) continue;
       for (const [, reach] of summaries.reach(call.callee)) {
-        const ref = call.sameReceiver ? reach.ref : { ...reach.ref, instance: reach.ref.instance === 'this' ? ('other' as const) : reach.ref.instance };
+        const ref = throughReceiver(reach.ref, call.sameReceiver);
         const hold = held.find((h) => selfDeadlocks(h, ref));
         if (hold !== undefined) report(unit, hold, reach.label, [hold.site, ...(hold.via ?? []), call.site, ...reach.path], call.site, call.callee.name);
       }
