@@ -1,8 +1,8 @@
 /*
  * Lexical name lookup without a type checker: from an identifier, walk up through the enclosing
- * functions (parameters, then their locals) to the file's top-level declarations and imports.
- * Block scoping is flattened to function scope; shadowing inside one function is rare in lock code
- * and at worst loses a lock, never invents one.
+ * blocks (their let/const/class/function declarations, for-heads and catch clauses), then the
+ * enclosing functions (parameters, then their locals) to the file's top-level declarations and
+ * imports. `var` and anything not found in a block falls back to the function's first declaration.
  */
 import ts from 'typescript';
 import { bindingNames } from './bindings.js';
@@ -101,6 +101,42 @@ export function localsOf(fn: ts.Node): Map<string, ts.Node> {
   return found;
 }
 
+const blockMemo = new WeakMap<ts.Node, Map<string, ts.Node>>();
+
+function isBlockScoped(list: ts.VariableDeclarationList): boolean {
+  return (list.flags & ts.NodeFlags.BlockScoped) !== 0;
+}
+
+/**
+ * Names a block-like scope declares itself (not in nested blocks): let/const, classes and
+ * functions among a block's or a switch's statements, a for-head's let/const, a catch variable.
+ * Empty for other nodes.
+ */
+export function blockLocalsOf(scope: ts.Node): ReadonlyMap<string, ts.Node> {
+  const memo = blockMemo.get(scope);
+  if (memo !== undefined) return memo;
+  const found = new Map<string, ts.Node>();
+  const add = (name: ts.BindingName, node: ts.Node): void => {
+    for (const each of bindingNames(name)) if (!found.has(each)) found.set(each, node);
+  };
+  const statements = (list: readonly ts.Statement[]): void => {
+    for (const statement of list) {
+      if (ts.isVariableStatement(statement) && isBlockScoped(statement.declarationList)) for (const decl of statement.declarationList.declarations) add(decl.name, decl);
+      else if ((ts.isClassDeclaration(statement) || ts.isFunctionDeclaration(statement)) && statement.name !== undefined && !found.has(statement.name.text)) found.set(statement.name.text, statement);
+    }
+  };
+  if (ts.isBlock(scope)) statements(scope.statements);
+  else if (ts.isCaseBlock(scope)) for (const clause of scope.clauses) statements(clause.statements);
+  else if (ts.isForStatement(scope) || ts.isForOfStatement(scope) || ts.isForInStatement(scope)) {
+    const init = scope.initializer;
+    if (init !== undefined && ts.isVariableDeclarationList(init) && isBlockScoped(init)) for (const decl of init.declarations) add(decl.name, decl);
+  } else if (ts.isCatchClause(scope) && scope.variableDeclaration !== undefined) add(scope.variableDeclaration.name, scope.variableDeclaration);
+  blockMemo.set(scope, found);
+  return found;
+}
+
+const BLOCK_SCOPES = new Set([ts.SyntaxKind.Block, ts.SyntaxKind.CaseBlock, ts.SyntaxKind.ForStatement, ts.SyntaxKind.ForOfStatement, ts.SyntaxKind.ForInStatement, ts.SyntaxKind.CatchClause]);
+
 /**
  * The parameter `id` names, looking only at enclosing functions' parameters (no locals): the
  * cheap question the walker asks of every plain call.
@@ -130,7 +166,10 @@ export function paramOf(id: ts.Identifier): Extract<Sym, { k: 'param' }> | undef
 export function lookup(id: ts.Identifier): Sym | undefined {
   const name = id.text;
   for (let node: ts.Node | undefined = id.parent; node !== undefined; node = node.parent) {
-    if (isFunctionWithBody(node)) {
+    if (BLOCK_SCOPES.has(node.kind)) {
+      const local = blockLocalsOf(node).get(name);
+      if (local !== undefined) return { k: 'local', node: local, fn: enclosingFunction(node) };
+    } else if (isFunctionWithBody(node)) {
       for (let index = 0; index < node.parameters.length; index++) {
         const param = node.parameters[index];
         if (param !== undefined && bindingNames(param.name).includes(name)) return { k: 'param', node: param, fn: node, index };

@@ -53,4 +53,43 @@ export async function f(depth: number): Promise<void> {
       assert.equal(ofRule(result, 'reentrant-acquire').length, 1);
     });
   });
+
+  describe('block-scoped declarations resolve to the innermost block', () => {
+    it('reads a `const` shadowed in an else branch as that branch\'s lock', () => {
+      const result = analyze({
+        'a.ts': `import { Mutex } from 'async-mutex';
+export class S { a = new Mutex(); b = new Mutex();
+  async f(flag: boolean) {
+    if (flag) { const m = this.a; const r = await m.acquire(); try { await this.g(); } finally { r(); } }
+    else { const m = this.b; const r = await m.acquire(); try { await this.g(); } finally { r(); } }
+  }
+  async g() { await this.b.runExclusive(async () => {}); }
+}`,
+      });
+      const findings = ofRule(result, 'reentrant-acquire');
+      assert.equal(findings.length, 1);
+      assert.deepEqual(findings[0]?.locks, ['a.ts#S.b']);
+      assert.equal(findings[0]?.location.line, 5);
+    });
+
+    it('resolves a function-level `const` and a for-head `let` past an earlier block\'s declaration', () => {
+      const result = analyze({
+        'a.ts': `import { Mutex } from 'async-mutex';
+export class S { a = new Mutex(); b = new Mutex();
+  async f(flag: boolean) {
+    if (flag) { const m = this.a; void m; }
+    const m = this.b;
+    await m.runExclusive(async () => { await this.g(); });
+  }
+  async h(flag: boolean) {
+    if (flag) { const m = this.a; void m; }
+    for (let m = this.b; flag; flag = false) { await m.runExclusive(async () => { await this.g(); }); }
+  }
+  async g() { await this.b.runExclusive(async () => {}); }
+}`,
+      });
+      const findings = ofRule(result, 'reentrant-acquire');
+      assert.deepEqual(findings.map((f) => [f.locks, f.location.line]), [[['a.ts#S.b'], 6], [['a.ts#S.b'], 10]]);
+    });
+  });
 });
