@@ -92,4 +92,22 @@ export class S { a = new Mutex(); b = new Mutex();
       assert.deepEqual(findings.map((f) => [f.locks, f.location.line]), [[['a.ts#S.b'], 6], [['a.ts#S.b'], 10]]);
     });
   });
+
+  describe('classes declared inside a function', () => {
+    it('classifies this.method() calls of a class declared in a function body', () => {
+      const result = analyze({
+        'a.ts': `import { Mutex } from 'async-mutex';
+export function make() {
+  class S { m = new Mutex();
+    async outer() { await this.m.runExclusive(async () => { await this.inner(); }); }
+    async inner() { await this.m.runExclusive(async () => {}); }
+  }
+  return S;
+}`,
+      });
+      const findings = ofRule(result, 'reentrant-acquire');
+      assert.equal(findings.length, 1);
+      assert.match(findings[0]?.message ?? '', /S\.m is requested again through make\/S\.inner while make\/S\.outer already holds it/);
+    });
+  });
 });
