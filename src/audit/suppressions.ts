@@ -17,23 +17,32 @@ const MARKER = /\/\/\s*deadbolt-ignore-next-line\b([^\n]*)/g;
 function suppressedLines(text: string): Map<number, Set<string> | null> {
   const lines = new Map<number, Set<string> | null>();
   if (!text.includes('deadbolt-ignore-next-line')) return lines;
+  // Markers come in text order: count newlines only between one marker and the next.
+  let line = 1;
+  let counted = 0;
   for (const match of text.matchAll(MARKER)) {
-    const line = text.slice(0, match.index).split('\n').length + 1;
+    for (let at = text.indexOf('\n', counted); at !== -1 && at < match.index; at = text.indexOf('\n', at + 1)) line++;
+    counted = match.index;
     const rules = (match[1] ?? '').split('--')[0]!.split(/[\s,]+/).filter((word) => word !== '');
-    lines.set(line, rules.length === 0 ? null : new Set(rules));
+    lines.set(line + 1, rules.length === 0 ? null : new Set(rules));
   }
   return lines;
 }
 
-/** The findings not silenced by a comment in their file (`texts`: file -> source text). */
+/**
+ * The findings not silenced by a comment above their location or any step of their paths, each
+ * place looked up in its own file (`texts`: file -> source text).
+ */
 export function applySuppressions(findings: readonly Finding[], texts: ReadonlyMap<string, string>): Finding[] {
   const perFile = new Map<string, Map<number, Set<string> | null>>();
-  return findings.filter((finding) => {
-    const file = finding.location.file;
+  const linesOf = (file: string): Map<number, Set<string> | null> => {
     let lines = perFile.get(file);
     if (lines === undefined) perFile.set(file, (lines = suppressedLines(texts.get(file) ?? '')));
-    const places = [finding.location, ...finding.paths.flat()].filter((place) => place.file === file);
-    for (const place of places) {
+    return lines;
+  };
+  return findings.filter((finding) => {
+    for (const place of [finding.location, ...finding.paths.flat()]) {
+      const lines = linesOf(place.file);
       if (!lines.has(place.line)) continue;
       const rules = lines.get(place.line);
       if (rules === null || rules?.has(finding.ruleId satisfies RuleId)) return false;

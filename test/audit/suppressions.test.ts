@@ -40,4 +40,45 @@ describe('inline suppressions (// deadbolt-ignore-next-line)', () => {
     assert.deepEqual(rulesAt('// deadbolt-ignore-next-line reentrant-acquire'), ['lock-order-inversion@5']);
     assert.deepEqual(rulesAt('// deadbolt-ignore-next-line lock-order-inversoin'), ['lock-order-inversion@5']);
   });
+
+  it('a comment above a path step in another file than the finding\'s location silences it', () => {
+    const sources = (comment: string) => [
+      {
+        file: 'a.ts',
+        text: `import { Mutex } from 'async-mutex';
+export const x = new Mutex(); export const y = new Mutex();
+export async function one() { await x.runExclusive(async () => { await y.runExclusive(async () => {}); }); }`,
+      },
+      {
+        file: 'b.ts',
+        text: `import { x, y } from './a';
+export async function two() {
+  ${comment}
+  await y.runExclusive(async () => { await x.runExclusive(async () => {}); }); }`,
+      },
+    ];
+    const plain = analyzeSources(sources('// nothing to see'), { root: '/repo' }).findings;
+    assert.deepEqual(plain.map((f) => `${f.ruleId}@${f.location.file}`), ['lock-order-inversion@a.ts']);
+    assert.deepEqual(analyzeSources(sources('// deadbolt-ignore-next-line lock-order-inversion -- deliberate'), { root: '/repo' }).findings, []);
+  });
+
+  it('several comments in one file each silence their own next line only', () => {
+    const text = `import { Mutex } from 'async-mutex';
+const a = new Mutex();
+const b = new Mutex();
+// deadbolt-ignore-next-line reentrant-acquire
+export async function one() {
+  await a.runExclusive(() => b.runExclusive(async () => 1));
+}
+// deadbolt-ignore-next-line reentrant-acquire
+export async function two() {
+  // deadbolt-ignore-next-line lock-order-inversion
+  await b.runExclusive(() => a.runExclusive(async () => 2));
+}
+`;
+    assert.deepEqual(analyzeSources([{ file: 'x.ts', text }], { root: '/repo' }).findings, []);
+    const shifted = text.replace('  // deadbolt-ignore-next-line lock-order-inversion\n', '  // deadbolt-ignore-next-line lock-order-inversion\n\n');
+    assert.deepEqual(analyzeSources([{ file: 'x.ts', text: shifted }], { root: '/repo' }).findings.map((f) => f.ruleId), ['lock-order-inversion']);
+  });
 });
+
