@@ -412,7 +412,12 @@ export class LocalRules {
   /** An acquire-style call (one that returns a release, so the locks pile up) that depends on `names`. */
   #findAcquisition(root: ts.Node, names: readonly string[]): { node: ts.Node; label: string; lock?: string } | null {
     let found: { node: ts.Node; label: string; lock?: string } | null = null;
-    const mentions = (node: ts.Node): boolean => names.some((name) => new RegExp(`\\b${name}\\b`).test(node.getText()));
+    const wanted = new Set(names);
+    // An identifier naming one of `names` (not a property name: `x.key` does not read `key`).
+    const mentions = (node: ts.Node): boolean => {
+      if (ts.isIdentifier(node)) return wanted.has(node.text) && !(ts.isPropertyAccessExpression(node.parent) && node.parent.name === node);
+      return ts.forEachChild(node, (child) => (mentions(child) ? true : undefined)) === true;
+    };
     const visit = (node: ts.Node): void => {
       if (found !== null) return;
       if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { analyzeSources } from '../../src/audit/index.js';
 import { at, fixture, ofRule } from './helpers.js';
 
 describe('multi-lock-unordered', () => {
@@ -17,4 +18,17 @@ describe('multi-lock-unordered', () => {
   it('stays quiet when keys are sorted first, for per-item run locks and for lockAll', () => {
     assert.deepEqual(fx.result.findings.filter((f) => f.location.file === 'sorted.ts'), []);
   });
+
+  it('follows a loop variable whose name has a `$` in it', () => {
+    const text = `import { Mutex } from 'async-mutex';
+const locks = new Map<string, Mutex>();
+export async function f($keys: string[]) { const rs = []; for (const $k of $keys) rs.push(await locks.get($k)!.acquire()); }
+export async function g(keys: string[]) { const rs = []; for (const k of keys) rs.push(await locks.get(k)!.acquire()); }`;
+    const { findings } = analyzeSources([{ file: 'a.ts', text }], { root: '/repo' });
+    assert.deepEqual(
+      findings.filter((f) => f.ruleId === 'multi-lock-unordered').map((f) => f.location.line),
+      [3, 4],
+    );
+  });
 });
+
