@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cycleThrough } from '../discipline/cycle-search.js';
 import { fsState } from './fs-state.js';
 import { isAlive, thisProcess } from './process-info.js';
 
@@ -155,20 +156,7 @@ export function findCrossProcessCycle(id: string): CycleMember[] | null {
   // Blocked on `member`: the waits whose flows hold what `member` waits for, in a conflicting mode.
   const blockers = (member: CycleMember): CycleMember[] =>
     members.filter((other) => other !== member && other.wait.holds.some((hold) => hold.path === member.wait.path && conflicts(hold.mode, member.wait.mode)));
-  const visited = new Set<CycleMember>();
-  const path: CycleMember[] = [];
-  const search = (member: CycleMember): boolean => {
-    path.push(member);
-    for (const next of blockers(member)) {
-      if (next === startMember) return true;
-      if (visited.has(next)) continue;
-      visited.add(next);
-      if (search(next)) return true;
-    }
-    path.pop();
-    return false;
-  };
-  return search(startMember) ? path : null;
+  return cycleThrough(startMember, blockers);
 }
 
 /** The member that gives way: the wait that began last (it closed the cycle), ties by id. */

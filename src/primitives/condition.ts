@@ -42,15 +42,10 @@ export class Condition {
    * Waits until `predicate()` is true, checking it under the mutex before each wait. The timeout
    * bounds the whole call.
    */
-  async waitFor(guard: Guard, predicate: () => boolean, options?: AcquireOptions): Promise<void> {
-    const { timeout, signal } = parseAcquireOptions(options, 'Condition.waitFor()');
-    if (typeof predicate !== 'function') throw new TypeError('Condition.waitFor(): predicate must be a function');
-    const deadline = performance.now() + timeout;
-    while (!predicate()) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw timeoutError(null, `condition of ${this.#mutex.label}`, timeout, [], this.#waiters.size);
-      await this.#wait(guard, { timeout: remaining, signal }, Condition.prototype.waitFor, timeout);
-    }
+  waitFor(guard: Guard, predicate: () => boolean, options?: AcquireOptions): Promise<void> {
+    return waitUntil('Condition.waitFor()', predicate, options, `condition of ${this.#mutex.label}`, () => this.#waiters.size, (once, timeout) =>
+      this.#wait(guard, once, Condition.prototype.waitFor, timeout),
+    );
   }
 
   /** Wakes the longest waiter. Returns false if nobody was waiting. */
@@ -101,5 +96,28 @@ export class Condition {
     await this.#mutex.reacquireGuard(guard, undefined);
     if (outcome === 'timeout') throw timeoutError(guard.record, `condition of ${this.#mutex.label}`, reportedTimeout ?? timeout, [], this.#waiters.size);
     if (outcome === 'aborted') throw (signal as AbortSignal).reason;
+  }
+}
+
+/**
+ * @internal The loop behind `waitFor` (Condition and SharedCondition): checks `predicate` under
+ * the mutex, and waits once more while it is false; one timeout bounds the whole call, and each
+ * wait is told the timeout to report.
+ */
+export async function waitUntil(
+  where: string,
+  predicate: () => boolean,
+  options: AcquireOptions | undefined,
+  label: string,
+  waiting: () => number,
+  waitOnce: (options: AcquireOptions, reportedTimeout: number) => Promise<void>,
+): Promise<void> {
+  const { timeout, signal } = parseAcquireOptions(options, where);
+  if (typeof predicate !== 'function') throw new TypeError(`${where}: predicate must be a function`);
+  const deadline = performance.now() + timeout;
+  while (!predicate()) {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) throw timeoutError(null, label, timeout, [], waiting());
+    await waitOnce({ timeout: remaining, signal }, timeout);
   }
 }

@@ -1,6 +1,6 @@
 import { configure, detached, resetLockGraph } from '../../src/index.js';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { rejectionOf, sleep, thrownBy, uniqueName } from './plain.js';
 
 /** Lets every queued microtask and one macrotask run. */
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -13,23 +13,6 @@ export function checkedMode(): void {
 
 export function fastMode(): void {
   configure({ checks: false, warnings: false, defaultTimeout: Infinity });
-}
-
-let unique = 0;
-/** A class name no other test uses, so learned edges never leak between tests. */
-export function uniqueName(base: string): string {
-  unique += 1;
-  return `${base}-${unique}`;
-}
-
-/** Resolves with the rejection reason, or fails if the promise fulfils. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject, but it fulfilled');
 }
 
 /**
