@@ -37,6 +37,8 @@ export interface EngineState {
    * which were taken and released within the stall (or just before it).
    */
   readonly recentReleases: { readonly acqs: (Acquisition | undefined)[]; readonly seqs: Float64Array; total: number };
+  /** Running event-loop watches (deadbolt/threads): releases are remembered only while one runs. */
+  stallWatches: number;
   /** Potential-deadlock edges already warned about (onPotentialDeadlock: 'warn'). */
   readonly warnedEdges: Set<string>;
   /** Last time a process warning was printed, per warning key, to rate-limit them. */
@@ -67,6 +69,7 @@ function createState(): EngineState {
     watchdogInterval: 0,
     sameTickReleases: [],
     recentReleases: { acqs: new Array<Acquisition | undefined>(RECENT_RELEASES), seqs: new Float64Array(RECENT_RELEASES), total: 0 },
+    stallWatches: 0,
     warnedEdges: new Set(),
     lastWarning: new Map(),
   };

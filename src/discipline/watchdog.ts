@@ -26,11 +26,16 @@ export function heldListRemove(acq: Acquisition): void {
   else return;
   if (acq.nextHeld !== null) acq.nextHeld.prevHeld = acq.prevHeld;
   acq.prevHeld = acq.nextHeld = null;
+  if (state.stallWatches > 0) rememberRelease(acq);
+  if (acq.grantTick === state.tick && state.config.loopBlockWarnMs > 0) noteSameTickRelease(acq);
+}
+
+/** For stall reports: a ring of the latest releases, kept while an event-loop watch runs. */
+function rememberRelease(acq: Acquisition): void {
   const recent = state.recentReleases;
   const at = recent.total % RECENT_RELEASES;
   recent.acqs[at] = acq;
   recent.seqs[at] = recent.total++;
-  if (acq.grantTick === state.tick && state.config.loopBlockWarnMs > 0) noteSameTickRelease(acq);
 }
 
 /** A hold that began and ended within one watchdog tick: a suspect if the loop turns out blocked. */

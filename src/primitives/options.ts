@@ -40,9 +40,19 @@ export function parseAcquireOptions(
 function parseGiven(options: AcquireOptions, where: () => string, defaultTimeout: number): ParsedAcquireOptions {
   if (options === null || typeof options !== 'object') throw new TypeError(`${where()}: options must be an object, got ${String(options)}`);
   const { timeout, signal } = options;
-  if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT))) {
-    throw new RangeError(`${where()}: timeout must be a number of ms from 0 to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where()}: signal must be an AbortSignal`);
+  if (timeout !== undefined) checkTimeout(timeout, where, true);
+  checkSignal(signal, where);
   return { timeout: timeout ?? defaultTimeout, signal };
+}
+
+/** @internal Throws RangeError unless `timeout` is a number of ms (0 only if `zeroAllowed`) up to MAX_TIMEOUT, or Infinity. */
+export function checkTimeout(timeout: unknown, where: () => string, zeroAllowed: boolean): asserts timeout is number {
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout < 0 || (!zeroAllowed && timeout === 0) || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT)) {
+    throw new RangeError(`${where()}: timeout must be a number of ms ${zeroAllowed ? 'from 0' : 'above 0 and'} ${zeroAllowed ? 'to' : 'up to'} ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
+  }
+}
+
+/** @internal Throws TypeError unless `signal` is undefined or an AbortSignal. */
+export function checkSignal(signal: unknown, where: () => string): asserts signal is AbortSignal | undefined {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where()}: signal must be an AbortSignal`);
 }

@@ -228,7 +228,7 @@ export class Arena {
 
   /** Frees a hold entry this thread no longer needs (its lock object was collected); a no-op while it holds units. */
   freeHoldEntry(at: number): void {
-    if (Atomics.load(this.words, at + 2) === 0) Atomics.compareExchange(this.words, at, Atomics.load(this.words, at), 0);
+    if (Atomics.load(this.words, at + 2) === 0) Atomics.store(this.words, at, 0);
   }
 
   #freeHoldEntriesOf(slot: number): void {

@@ -59,8 +59,23 @@ export class CountWord extends CrossWord {
   release(mode: AcqMode, weight: number): void {
     const words = this.arena.words;
     const delta = this.#delta(mode, weight);
-    this.arena.publishHold(this.#hold, (this.#units -= delta), --this.#guards);
-    Atomics.sub(words, this.futexIndex, delta);
+    if (this.arena.isDead(this.arena.slot)) {
+      // This thread is exiting and was marked dead first: another thread may already have given
+      // its units back (reclaimFromDead). Whoever claims the entry gives them back, once.
+      const mark = this.lock + 1;
+      if (Atomics.compareExchange(words, this.#hold, mark, -2) !== mark) return;
+      if (Atomics.load(words, this.#hold + 1) !== this.arena.slot + 1) {
+        // Given back and reused by another thread for this same lock: not ours any more.
+        Atomics.store(words, this.#hold, mark);
+        return;
+      }
+      this.arena.publishHold(this.#hold, (this.#units -= delta), --this.#guards);
+      Atomics.sub(words, this.futexIndex, delta);
+      Atomics.store(words, this.#hold, mark);
+    } else {
+      this.arena.publishHold(this.#hold, (this.#units -= delta), --this.#guards);
+      Atomics.sub(words, this.futexIndex, delta);
+    }
     // Several waiters may fit now (readers, light permit requests): wake them all.
     if (Atomics.load(words, this.arena.waiters(this.lock)) > 0) Atomics.notify(words, this.futexIndex);
   }

@@ -5,14 +5,15 @@ import type { Arena } from './arena.js';
 import { CycleWatch, SLICE_MS } from './cycle-watch.js';
 
 /** Atomics.waitAsync (ES2024; Node 16+), typed here because the project's lib is ES2023. */
-const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync;
+export const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync;
 
 /**
  * The cross-thread half of a shared lock: a word in the arena, taken by compare-and-swap and
  * waited for with Atomics.wait (sync) or Atomics.waitAsync (async), in short slices so that each
  * wait re-checks its deadline, the holders' liveness (what a dead thread held is taken over, with
  * the owner-died flag set) and the cross-thread wait-for graph (a wait that closes a cycle throws
- * DeadlockError in the thread whose wait began last).
+ * DeadlockError in the thread whose wait began last, or in another member if that one has not
+ * given way within 100 ms).
  */
 export abstract class CrossWord {
   /** Set by the acquisition that took over what a dead thread held; the lock's core reads and clears it. */

@@ -1,3 +1,4 @@
+import { cycleThrough, reachable } from '../discipline/cycle-search.js';
 import { DeadlockError, type CycleStep } from '../discipline/errors.js';
 import { channels, publish } from '../discipline/events.js';
 import type { Arena, WaitRecord } from './arena.js';
@@ -35,7 +36,8 @@ export class CycleWatch {
     // The victim is chosen among every wait of the deadlock, not only those on this path: with
     // shared holds, two members can find two different paths through the same deadlock.
     const victim = members.reduce((a, b) => (b.since > a.since || (b.since === a.since && b.wait > a.wait) ? b : a));
-    if (victim.wait === this.wait || now - this.#seen > VICTIM_GRACE_MS) throw crossThreadDeadlock(this.arena, cycle, label);
+    if (victim.wait === this.wait) throw crossThreadDeadlock(this.arena, cycle, label, null);
+    if (now - this.#seen > VICTIM_GRACE_MS) throw crossThreadDeadlock(this.arena, cycle, label, victim);
   }
 }
 
@@ -93,38 +95,15 @@ export function findCycle(arena: Arena, start: number): FoundCycle | null {
     const lockHolders = holdersOf(record.lock);
     return [...stuck].filter((other) => lockHolders.has(other.slot) && other.held.includes(record.lock));
   };
-  const path: WaitRecord[] = [];
-  const visited = new Set<WaitRecord>();
-  const search = (record: WaitRecord): boolean => {
-    path.push(record);
-    for (const next of blockers(record)) {
-      if (next === first) return true;
-      if (visited.has(next)) continue;
-      visited.add(next);
-      if (search(next)) return true;
-    }
-    path.pop();
-    return false;
-  };
-  if (!search(first)) return null;
-  const reach = (from: WaitRecord, next: (record: WaitRecord) => WaitRecord[]): Set<WaitRecord> => {
-    const seen = new Set<WaitRecord>([from]);
-    const todo = [from];
-    for (let record = todo.pop(); record !== undefined; record = todo.pop()) {
-      for (const other of next(record)) {
-        if (seen.has(other)) continue;
-        seen.add(other);
-        todo.push(other);
-      }
-    }
-    return seen;
-  };
-  const forward = reach(first, blockers);
-  const backward = reach(first, (record) => [...stuck].filter((other) => blockers(other).includes(record)));
+  const path = cycleThrough(first, blockers);
+  if (path === null) return null;
+  const forward = reachable(first, blockers);
+  const backward = reachable(first, (record) => [...stuck].filter((other) => blockers(other).includes(record)));
   return { cycle: path, members: [...forward].filter((record) => backward.has(record)) };
 }
 
-function crossThreadDeadlock(arena: Arena, cycle: readonly WaitRecord[], label: string): DeadlockError {
+/** `overdue`: the chosen victim when it has not given way in time and this wait gives way instead. */
+function crossThreadDeadlock(arena: Arena, cycle: readonly WaitRecord[], label: string, overdue: WaitRecord | null): DeadlockError {
   const now = Date.now();
   const thread = (slot: number): string => `thread ${arena.threadIdOf(slot)}${slot === arena.slot ? ' (this thread)' : ''}`;
   const name = (lock: number): string => lockName(arena, lock);
@@ -140,7 +119,11 @@ function crossThreadDeadlock(arena: Arena, cycle: readonly WaitRecord[], label: 
     const ref = (slot: number, lock: number, id: number) => ({ id, lock: `${name(lock)} (${thread(slot)})`, className: name(lock), rank: arena.rankOf(lock), mode: 'exclusive' as const, stack: undefined });
     steps.push({ waiter: ref(record.slot, record.lock, index), holder: ref(next.slot, record.lock, index + 1), via: 'holder' });
   });
-  lines.push('', 'This wait began last, so it is the victim; the other threads keep waiting and go on once this one releases what it holds.', 'Fix: take shared locks in one order in every thread (give them ranks).');
+  const why =
+    overdue === null
+      ? 'This wait began last, so it is the victim'
+      : `The wait that began last (${thread(overdue.slot)}, for ${name(overdue.lock)}) did not give way within ${VICTIM_GRACE_MS} ms, so this one does`;
+  lines.push('', `${why}; the other threads keep waiting and go on once this one releases what it holds.`, 'Fix: take shared locks in one order in every thread (give them ranks).');
   const error = new DeadlockError(`deadlock across threads: ${label} would wait forever`, lines.join('\n'), steps);
   publish(channels.deadlock, { error });
   return error;

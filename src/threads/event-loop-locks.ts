@@ -2,8 +2,7 @@ import type { Acquisition } from '../discipline/acquisition.js';
 import type { LockRef } from '../discipline/errors.js';
 import { describeWithStack, lockRef } from '../discipline/report.js';
 import { state } from '../discipline/state.js';
-import { isSharedLockCore, type SharedLockCore } from './shared-lock-core.js';
-import { threadsState } from './threads-state.js';
+import { heldSharedCores, isSharedLockCore } from './shared-lock-core.js';
 
 /** The locks a stall report names, as data and as report lines. */
 export interface StallLocks {
@@ -15,8 +14,8 @@ export interface StallLocks {
  * The locks this thread held during a stall, seen once it is over. Checked mode knows every
  * held acquisition (the engine's held list, core and shared locks alike), and the latest
  * releases: those since release number `sinceRelease` (the count when the watch last looked,
- * before the stall) were held during it, or just before it. Shared mutexes this thread
- * owns are also found in the arena, which fast mode still maintains.
+ * before the stall) were held during it, or just before it. Shared locks of every kind that
+ * this thread holds are also found through its shared lock cores, which fast mode still keeps.
  */
 export function locksDuringStall(sinceRelease: number): StallLocks {
   const locks: LockRef[] = [];
@@ -41,7 +40,7 @@ export function locksDuringStall(sinceRelease: number): StallLocks {
   }
   for (const ref of sharedLocksHeldHere(sharedSeen)) {
     locks.push(ref);
-    lines.push(`  ${ref.lock}${ref.rank === undefined ? '' : ` (rank ${ref.rank})`}, ${ref.mode}, held by this thread (untracked hold: found in the shared arena)`);
+    lines.push(`  ${ref.lock}${ref.rank === undefined ? '' : ` (rank ${ref.rank})`}, ${ref.mode}, held by this thread (untracked hold: lock tracking is off)`);
   }
   return { locks, lines };
 }
@@ -52,11 +51,9 @@ export function locksDuringStall(sinceRelease: number): StallLocks {
  */
 function sharedLocksHeldHere(known: ReadonlySet<number>): LockRef[] {
   const found: LockRef[] = [];
-  for (const [lock, ref] of threadsState.cores) {
-    const core = ref.deref() as SharedLockCore | undefined;
-    if (core === undefined || known.has(lock) || !isSharedLockCore(core) || core.crossHolds === 0) continue;
+  for (const core of heldSharedCores()) {
     // id 0: no acquisition record exists for an untracked hold.
-    found.push({ id: 0, lock: core.label, className: core.name ?? core.label, rank: core.rank, mode: core.exclusive ? 'exclusive' : 'shared', stack: undefined });
+    if (!known.has(core.lock)) found.push({ id: 0, lock: core.label, className: core.name ?? core.label, rank: core.rank, mode: core.exclusive ? 'exclusive' : 'shared', stack: undefined });
   }
   return found;
 }

@@ -95,6 +95,7 @@ export class EventLoopWatch implements Disposable {
     this.#last = performance.now();
     this.#lastRelease = state.recentReleases.total;
     this.#timer = setInterval(() => this.#check(), this.#interval);
+    state.stallWatches++;
     this.#timer.unref();
   }
 
@@ -143,6 +144,7 @@ export class EventLoopWatch implements Disposable {
     if (this.#timer === null) return;
     clearInterval(this.#timer);
     this.#timer = null;
+    state.stallWatches--;
     this.#histogram.disable();
   }
 
@@ -169,8 +171,9 @@ function stallReport(blockedMs: number, thresholdMs: number, sinceRelease: numbe
  * measures its own drift).
  *
  * Each stall becomes a `StallReport` naming the locks this thread held during it: in checked
- * mode every held lock (core and shared) with where it was acquired; in fast mode only the shared
- * mutexes this thread owns (the arena knows owners; nothing else is tracked). It is kept (the
+ * mode every held lock (core and shared), also one taken and released within the stall, with
+ * where it was acquired; in fast mode only the shared locks this thread holds when the stall ends
+ * (their in-thread cores count their holds; nothing else is tracked). It is kept (the
  * latest `keep`), published on `channels.eventLoopStall`, and passed to `onStall`. The watch never
  * keeps the process alive; `stop()` (or `using`) ends it. Bad options throw RangeError (or
  * TypeError) naming the option.

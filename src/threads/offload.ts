@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { getConfig } from '../discipline/engine.js';
 import { captureStack } from '../discipline/stack.js';
 import { state } from '../discipline/state.js';
-import { MAX_TIMEOUT } from '../primitives/options.js';
+import { checkSignal, checkTimeout } from '../primitives/options.js';
 import { OffloadClosedError, OffloadTimeoutError } from './offload-errors.js';
 import { workerContext } from './offload-join.js';
 import { OffloadPromise, reportOffloadUnderLock } from './offload-report.js';
@@ -60,10 +60,8 @@ function parseRunOptions(options: OffloadRunOptions | undefined, where: string):
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object, got ${String(options)}`);
   for (const key of Object.keys(options)) if (!RUN_OPTION_KEYS.has(key)) throw new TypeError(`${where}: unknown option ${JSON.stringify(key)}`);
   const { signal, timeout, transferList, name } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError(`${where}: signal must be an AbortSignal`);
-  if (timeout !== undefined && (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout <= 0 || (Number.isFinite(timeout) && timeout > MAX_TIMEOUT))) {
-    throw new RangeError(`${where}: timeout must be a number of ms above 0 and up to ${MAX_TIMEOUT}, or Infinity; got ${String(timeout)}`);
-  }
+  checkSignal(signal, () => where);
+  if (timeout !== undefined) checkTimeout(timeout, () => where, false);
   if (transferList !== undefined && !Array.isArray(transferList)) throw new TypeError(`${where}: transferList must be an array`);
   if (name !== undefined) checkExportName(name, where);
   return { signal, timeout: timeout ?? Infinity, transferList, name };
@@ -168,10 +166,11 @@ export class OffloadPool<Input = unknown, Output = unknown> implements AsyncDisp
     const task = taskLabel(this.#path, name);
     const checked = state.config.checks;
     const site = checked ? captureStack(caller) : null;
-    const reported = site !== null && reportOffloadUnderLock(task, 'called', site);
     if (this.#closed) return Promise.reject(new OffloadClosedError(task));
     const { signal, timeout, transferList } = parsed;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    // Only work that will run is reported: a closed pool or an aborted signal runs nothing.
+    const reported = site !== null && reportOffloadUnderLock(task, 'called', site);
     const executor = (resolve: (value: Output) => void, reject: (reason: unknown) => void): void => {
       const runOptions: PiscinaRunOptions = { name, ...(transferList === undefined ? {} : { transferList }) };
       if (signal === undefined && timeout === Infinity) {

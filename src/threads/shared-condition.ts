@@ -2,16 +2,15 @@ import { checkConditionWait, timeoutError } from '../discipline/engine.js';
 import { currentContext } from '../discipline/flow.js';
 import { state } from '../discipline/state.js';
 import { isLockGuard, type Guard } from '../primitives/guard.js';
+import { waitUntil } from '../primitives/condition.js';
 import { parseAcquireOptions, type AcquireOptions } from '../primitives/options.js';
 import type { Arena } from './arena.js';
 import { LockKind } from './arena-layout.js';
+import { waitAsync } from './cross-word.js';
 import { SLICE_MS } from './cycle-watch.js';
 import { adoptShared, construct, createShared, takeAdopted, type SharedLockHandle } from './shared-handle.js';
 import type { SharedLockCore } from './shared-lock-core.js';
 import { SharedMutex, coreOfMutex, type SharedMutexHandle } from './shared-mutex.js';
-
-/** Atomics.waitAsync (ES2024; Node 16+), typed here because the project's lib is ES2023. */
-const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number, timeout: number): { async: false; value: string } | { async: true; value: Promise<string> } }).waitAsync;
 
 /** What crosses a thread boundary: post it to a worker, and `SharedCondition.from(handle)` there. */
 export interface SharedConditionHandle extends SharedLockHandle<'SharedCondition'> {
@@ -20,50 +19,80 @@ export interface SharedConditionHandle extends SharedLockHandle<'SharedCondition
 
 type Outcome = 'notified' | 'timeout' | 'aborted';
 
+/** Waiters per condition: they share one word with the wake-ups (16 bits each). */
+const MAX_WAITERS = 0xffff;
+const WAKEUP = 1 << 16;
+
 /**
  * The condition's words in the arena: a sequence number bumped by each notify (what waiters
- * sleep on), the number of waiters, and the wake-ups not yet taken (a notify grants one; each
- * woken waiter takes one by compare-and-swap, so `notify()` lets exactly one waiter go).
+ * sleep on), and one word packing the number of waiters (low 16 bits) with the wake-ups granted
+ * and not yet taken (high bits). Both counts change together, in one compare-and-swap, so a
+ * notify never grants more wake-ups than there are waiters, and a waiter that leaves cannot drop
+ * a wake-up granted to the others.
  */
 class ConditionWords {
   readonly seq: number;
-  readonly waiters: number;
-  readonly wakeups: number;
+  readonly counts: number;
 
   constructor(
     readonly arena: Arena,
     readonly lock: number,
   ) {
     this.seq = arena.futex(lock);
-    this.waiters = arena.waiters(lock);
-    this.wakeups = arena.writersWaiting(lock);
+    this.counts = arena.waiters(lock);
   }
 
-  takeWakeup(): boolean {
+  /** Joins the waiters; returns the sequence number a wake-up must be newer than. */
+  join(where: string): number {
     const words = this.arena.words;
+    // Read before joining: a notify between the two grants nothing to this waiter, so it is not
+    // lost to it; one after joining bumps the sequence, so this waiter may take its wake-up.
+    const seq = Atomics.load(words, this.seq);
     for (;;) {
-      const left = Atomics.load(words, this.wakeups);
-      if (left <= 0) return false;
-      if (Atomics.compareExchange(words, this.wakeups, left, left - 1) === left) return true;
+      const counts = Atomics.load(words, this.counts);
+      if ((counts & MAX_WAITERS) === MAX_WAITERS) throw new RangeError(`${where}: more than ${MAX_WAITERS} waiters on one condition`);
+      if (Atomics.compareExchange(words, this.counts, counts, counts + 1) === counts) return seq;
     }
   }
 
-  notify(count: number): number {
+  /** Takes a wake-up granted since `since` and leaves the waiters; false if there is none. */
+  takeWakeup(since: number): boolean {
     const words = this.arena.words;
-    const waiting = Atomics.load(words, this.waiters);
-    const pending = Atomics.load(words, this.wakeups);
-    const granted = Math.max(0, Math.min(count, waiting - pending));
-    if (granted === 0) return 0;
-    Atomics.add(words, this.wakeups, granted);
-    Atomics.add(words, this.seq, 1);
-    Atomics.notify(words, this.seq);
-    return granted;
+    if (Atomics.load(words, this.seq) === since) return false;
+    for (;;) {
+      const counts = Atomics.load(words, this.counts);
+      if (counts < WAKEUP) return false;
+      if (Atomics.compareExchange(words, this.counts, counts, counts - WAKEUP - 1) === counts) return true;
+    }
   }
 
+  /** Leaves the waiters without a wake-up (timeout, abort); wake-ups beyond the waiters left are dropped. */
   leave(): void {
-    // The last waiter out clears wake-ups nobody took (their waiters timed out or were aborted),
-    // so that a later wait does not return without a notify.
-    if (Atomics.sub(this.arena.words, this.waiters, 1) === 1) Atomics.store(this.arena.words, this.wakeups, 0);
+    const words = this.arena.words;
+    for (;;) {
+      const counts = Atomics.load(words, this.counts);
+      const waiters = (counts & MAX_WAITERS) - 1;
+      const next = Math.min(counts >>> 16, waiters) * WAKEUP + waiters;
+      if (Atomics.compareExchange(words, this.counts, counts, next) === counts) return;
+    }
+  }
+
+  /** Grants up to `count` wake-ups (never more than waiters without one); returns how many. */
+  notify(count: number): number {
+    const words = this.arena.words;
+    for (;;) {
+      const counts = Atomics.load(words, this.counts);
+      const granted = Math.min(count, (counts & MAX_WAITERS) - (counts >>> 16));
+      if (granted <= 0) return 0;
+      if (Atomics.compareExchange(words, this.counts, counts, counts + granted * WAKEUP) !== counts) continue;
+      Atomics.add(words, this.seq, 1);
+      Atomics.notify(words, this.seq);
+      return granted;
+    }
+  }
+
+  get waiting(): number {
+    return Atomics.load(this.arena.words, this.counts) & MAX_WAITERS;
   }
 }
 
@@ -74,7 +103,7 @@ class ConditionWords {
  *   it cannot be missed), then re-acquires the mutex before it returns or throws.
  * - `notify()` lets one waiter (in any thread) go, `notifyAll()` every waiter. A notify with
  *   nobody waiting is not remembered, and there is no fairness among waiters: wait in a loop on
- *   a predicate (`waitFor`).
+ *   a predicate (`waitFor`). At most 65,535 flows wait on one condition at a time.
  * - Timeout and abort end the wait with `LockTimeoutError` or `signal.reason`, after re-acquiring.
  * - Checked mode: waiting while holding any lock besides the mutex is a potential deadlock
  *   (`LockOrderError`, kind `condition-wait`), since a notifier may need that lock.
@@ -124,7 +153,7 @@ export class SharedCondition {
 
   /** Waiters in all threads. */
   get waiting(): number {
-    return Atomics.load(this.#words.arena.words, this.#words.waiters);
+    return this.#words.waiting;
   }
 
   /** Releases the mutex, waits for a notify from any thread, and re-acquires the mutex. */
@@ -133,15 +162,10 @@ export class SharedCondition {
   }
 
   /** Waits until `predicate()` is true, checking it under the mutex before each wait; the timeout bounds the whole call. */
-  async waitFor(guard: Guard, predicate: () => boolean, options?: AcquireOptions): Promise<void> {
-    const { timeout, signal } = parseAcquireOptions(options, 'SharedCondition.waitFor()');
-    if (typeof predicate !== 'function') throw new TypeError('SharedCondition.waitFor(): predicate must be a function');
-    const deadline = performance.now() + timeout;
-    while (!predicate()) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) throw timeoutError(null, `condition of ${this.#mutex.label}`, timeout, [], this.waiting);
-      await this.#wait(guard, { timeout: remaining, signal }, SharedCondition.prototype.waitFor, timeout);
-    }
+  waitFor(guard: Guard, predicate: () => boolean, options?: AcquireOptions): Promise<void> {
+    return waitUntil('SharedCondition.waitFor()', predicate, options, `condition of ${this.#mutex.label}`, () => this.waiting, (once, timeout) =>
+      this.#wait(guard, once, SharedCondition.prototype.waitFor, timeout),
+    );
   }
 
   /** Lets one waiter (in any thread) go. Returns false if nobody was waiting. */
@@ -164,16 +188,15 @@ export class SharedCondition {
     if (state.config.checks && guard.record !== null) checkConditionWait(guard.record, currentContext(), caller);
     if (signal?.aborted) throw signal.reason;
     const words = this.#words;
-    const seq = Atomics.load(words.arena.words, words.seq);
-    Atomics.add(words.arena.words, words.waiters, 1);
+    const since = words.join('SharedCondition.wait()');
     core.suspendShared(guard);
-    let outcome: Outcome;
+    let outcome: Outcome = 'timeout';
     const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
-      outcome = await this.#sleep(seq, performance.now() + timeout, signal);
+      outcome = await this.#sleep(since, performance.now() + timeout, signal);
     } finally {
       clearInterval(keepAlive);
-      words.leave();
+      if (outcome !== 'notified') words.leave();
     }
     await core.reacquireShared(guard, undefined);
     if (outcome === 'timeout') throw timeoutError(guard.record, `condition of ${this.#mutex.label}`, reportedTimeout ?? timeout, [], this.waiting);
@@ -181,17 +204,17 @@ export class SharedCondition {
   }
 
   /** Sleeps on the sequence word in short slices (a pending waitAsync keeps nothing alive, and abort must be seen). */
-  async #sleep(seq: number, deadline: number, signal: AbortSignal | undefined): Promise<Outcome> {
+  async #sleep(since: number, deadline: number, signal: AbortSignal | undefined): Promise<Outcome> {
     const words = this.#words;
-    let seen = seq;
     for (;;) {
-      if (words.takeWakeup()) return 'notified';
+      // Read before checking: a notify after this changes the word, so the wait below returns at once.
+      const seen = Atomics.load(words.arena.words, words.seq);
+      if (words.takeWakeup(since)) return 'notified';
       if (signal?.aborted) return 'aborted';
       const remaining = deadline - performance.now();
       if (remaining <= 0) return 'timeout';
       const result = waitAsync(words.arena.words, words.seq, seen, Math.min(SLICE_MS * 10, remaining));
       if (result.async) await result.value;
-      seen = Atomics.load(words.arena.words, words.seq);
     }
   }
 }

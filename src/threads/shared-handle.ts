@@ -2,6 +2,7 @@ import { validateLockOptions, type LockOptions } from '../discipline/lock-class.
 import { adoptArena, arena, type Arena } from './arena.js';
 import type { LockKind } from './arena-layout.js';
 import { lockName, rememberLockName, sharedClassFor } from './class-table.js';
+import { CountWord } from './count-word.js';
 import { threadsState } from './threads-state.js';
 
 /** The shared lock types whose handles cross thread boundaries. */
@@ -18,8 +19,18 @@ export interface SharedLockHandle<K extends SharedKind = SharedKind> {
 
 type Make<C> = (shared: Arena, lock: number, options: LockOptions) => C;
 
+/**
+ * Drops the map entry of a lock object the program no longer uses, and frees its hold entry in
+ * the arena (a semaphore's or read-write lock's word; a no-op while it still holds units).
+ */
+const forget = new FinalizationRegistry<{ readonly lock: number; readonly word: unknown }>(({ lock, word }) => {
+  if (threadsState.cores.get(lock)?.deref() === undefined) threadsState.cores.delete(lock);
+  if (word instanceof CountWord) word.dispose();
+});
+
 function register<C extends object>(lock: number, core: C): C {
   threadsState.cores.set(lock, new WeakRef(core));
+  forget.register(core, { lock, word: (core as { word?: unknown }).word });
   return core;
 }
 

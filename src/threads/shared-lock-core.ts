@@ -78,13 +78,14 @@ export class SharedLockCore extends FifoLock {
     try {
       const { timeout, signal } = parseAcquireOptions(options, this, caller);
       if (signal?.aborted) return Promise.reject(signal.reason);
-      const deadline = performance.now() + timeout;
+      // The deadline is read only on the paths that may wait: a clock read costs as much as the CAS.
       if (!state.config.checks) {
         if (this.queue.size === 0 && this.fits(mode, weight)) {
           const guard = this.tryAcquireUnits(mode, weight, caller) as HeldGuard;
           if (this.#tryWord(guard)) return Promise.resolve(guard);
-          return this.#waitShared(guard, deadline, timeout, signal, []);
+          return this.#waitShared(guard, performance.now() + timeout, timeout, signal, []);
         }
+        const deadline = performance.now() + timeout;
         return this.acquireUnits(mode, weight, { timeout, signal }, caller).then((guard) => this.#waitShared(guard as HeldGuard, deadline, timeout, signal, []));
       }
       const ctx = currentContext();
@@ -94,6 +95,7 @@ export class SharedLockCore extends FifoLock {
         this.#took(acq);
         return this.acquireRecord(acq, ctx, timeout, signal, caller, true);
       }
+      const deadline = performance.now() + timeout;
       const held = sharedHolds(ctx);
       const watch = held.length === 0 ? null : (onDeadlock: (error: unknown) => void) => watchQueuedWait(this.shared, this.lock, held, this.label, onDeadlock);
       return this.acquireTwoPhase(acq, ctx, timeout, signal, caller, watch, (guard) => this.#waitShared(guard, deadline, timeout, signal, held));
@@ -139,12 +141,20 @@ export class SharedLockCore extends FifoLock {
     return guard;
   }
 
+  /** The word first: a failed try then costs one compare-and-swap, not a guard made and released (a checked record, in checked mode). */
   tryAcquire(mode: AcqMode, weight: number, caller: Caller): Guard | null {
-    const guard = this.tryAcquireUnits(mode, weight, caller) as HeldGuard | null;
-    if (guard === null) return null;
-    if (this.#tryWord(guard)) return guard;
-    guard.release();
-    return null;
+    if (this.queue.size !== 0 || !this.fits(mode, weight) || !this.word.tryAcquire(mode, weight)) return null;
+    let guard: HeldGuard;
+    try {
+      // Cannot refuse now: nothing is queued and the units fit.
+      guard = this.tryAcquireUnits(mode, weight, caller) as HeldGuard;
+    } catch (error) {
+      this.word.tookOverFromDead = false;
+      this.word.release(mode, weight);
+      throw error;
+    }
+    this.#took(guard);
+    return guard;
   }
 
   /** @internal The word is released first, so the next holder anywhere can take it. */
@@ -180,16 +190,21 @@ export function sharedHolds(ctx: FlowContext | null | undefined): number[] {
   return held;
 }
 
+/** This thread's shared lock cores that hold a share of their word (in fast mode too). */
+export function* heldSharedCores(): Generator<SharedLockCore> {
+  for (const ref of threadsState.cores.values()) {
+    const core = ref.deref();
+    // The map also holds conditions' words, which are no locks.
+    if (isSharedLockCore(core) && core.crossHolds > 0) yield core;
+  }
+}
+
 /**
  * While this thread blocks, everything it holds is blocked (once per guard holding a share),
  * including earlier read or permit guards of the lock it blocks on.
  */
 function threadHolds(): number[] {
   const held: number[] = [];
-  for (const ref of threadsState.cores.values()) {
-    const core = ref.deref() as SharedLockCore | undefined;
-    if (core === undefined) continue;
-    for (let i = core.crossHolds; i > 0; i--) held.push(core.lock);
-  }
+  for (const core of heldSharedCores()) for (let i = core.crossHolds; i > 0; i--) held.push(core.lock);
   return held;
 }

@@ -102,6 +102,34 @@ describe('SharedCondition in one thread', () => {
     assert.equal(condition.notify(), false, 'nobody waits any more');
   });
 
+  it('a notify goes to a flow already waiting, not to one that starts waiting after it', async () => {
+    fastMode();
+    const mutex = new SharedMutex({ name: uniqueName('cond') });
+    const condition = new SharedCondition(mutex);
+    const early = (async () => {
+      const guard = await mutex.lock();
+      try {
+        await condition.wait(guard, { timeout: 2_000 });
+        return 'notified';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      } finally {
+        guard.release();
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const guard = await mutex.lock();
+    assert.equal(condition.notify(), true);
+    // This flow starts waiting in the same turn, before the early waiter has run: the wake-up is not its.
+    const late = await condition.wait(guard, { timeout: 100 }).then(
+      () => 'notified',
+      (error: { code?: string }) => error.code,
+    );
+    guard.release();
+    assert.deepEqual([await early, late], ['notified', 'ERR_LOCK_TIMEOUT']);
+    assert.equal(condition.waiting, 0);
+  });
+
   it('times out with LockTimeoutError after re-acquiring, and refuses a guard of another mutex', async () => {
     fastMode();
     const mutex = new SharedMutex({ name: uniqueName('cond') });
