@@ -41,9 +41,11 @@ class Checker {
     throw new AuditConfigError(this.file, detail, key);
   }
 
-  object(value: unknown, key: string, allowed: readonly string[]): Record<string, unknown> {
+  /** An object whose keys are `allowed` (null: any key, as for a map of names). */
+  object(value: unknown, key: string, allowed: readonly string[] | null): Record<string, unknown> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(key, `expected an object, got ${describe(value)}`);
     const record = value as Record<string, unknown>;
+    if (allowed === null) return record;
     for (const name of Object.keys(record)) {
       if (!allowed.includes(name)) this.fail(key === '' ? name : `${key}.${name}`, `unknown key; expected one of ${allowed.filter((k) => k !== '$schema').join(', ')}`);
     }
@@ -123,12 +125,12 @@ export function validateConfig(value: unknown, file: string): AuditConfig {
   if (raw.locks !== undefined) config.locks = check.array(raw.locks, 'locks').map((lock, i) => lockSpec(check, lock, `locks[${i}]`));
   if (raw.wrappers !== undefined) config.wrappers = check.array(raw.wrappers, 'wrappers').map((wrapper, i) => wrapperSpec(check, wrapper, `wrappers[${i}]`));
   if (raw.ranks !== undefined) {
-    const ranks = check.object(raw.ranks, 'ranks', Object.keys(raw.ranks as object));
+    const ranks = check.object(raw.ranks, 'ranks', null);
     config.ranks = Object.fromEntries(Object.entries(ranks).map(([name, rank]) => [name, check.number(rank, `ranks.${name}`)]));
   }
   if (raw.ignore !== undefined) config.ignore = check.strings(raw.ignore, 'ignore');
   if (raw.rules !== undefined) {
-    const rules = check.object(raw.rules, 'rules', Object.keys(raw.rules as object));
+    const rules = check.object(raw.rules, 'rules', null);
     const out: Partial<Record<RuleId, Severity | 'off'>> = {};
     for (const [id, level] of Object.entries(rules)) {
       if (!(RULE_IDS as readonly string[]).includes(id)) check.fail(`rules.${id}`, `unknown rule id; expected one of ${RULE_IDS.join(', ')}`);

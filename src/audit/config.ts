@@ -50,23 +50,13 @@ export function findConfigFile(from: string): string | undefined {
     const found = CONFIG_FILES.map((name) => join(dir, name)).filter((file) => existsSync(file));
     const packageJson = join(dir, 'package.json');
     const hasPackageJson = existsSync(packageJson);
-    if (hasPackageJson && packageKey(packageJson) !== undefined) found.push(packageJson);
+    if (hasPackageJson && readJson(packageJson) !== undefined) found.push(packageJson);
     if (found.length > 1) throw new AuditConfigError(found[0]!, `more than one deadbolt config in ${dir}: ${found.map((f) => basename(f)).join(', ')}; keep one`);
     if (found.length === 1) return found[0];
     const parent = dirname(dir);
     if (hasPackageJson || parent === dir) return undefined;
     dir = parent;
   }
-}
-
-function packageKey(packageJson: string): unknown {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(packageJson, 'utf8'));
-  } catch (error) {
-    throw new AuditConfigError(packageJson, `cannot parse: ${(error as Error).message}`);
-  }
-  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).deadbolt : undefined;
 }
 
 /**
@@ -78,12 +68,12 @@ function packageKey(packageJson: string): unknown {
  * const result = await runAudit({ config });
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
-  const file = options.file === undefined ? findConfigFile(options.from ?? process.cwd()) : resolve(options.file);
+  const file = locate(options);
   if (file === undefined) return { config: {} };
   if (!existsSync(file)) throw new AuditConfigError(file, 'no such file');
   const raw = await readConfigValue(file);
   if (raw === undefined && basename(file) !== 'package.json') throw new AuditConfigError(file, 'exports no config (expected `export default { ... }` or a JSON object)');
-  return { config: absolutePaths(validateConfig(raw, file), dirname(file)), file };
+  return loaded(raw, file);
 }
 
 /**
@@ -91,13 +81,21 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
  * package.json key. A JavaScript or TypeScript config found here is an error that says so.
  */
 export function loadConfigSync(options: LoadConfigOptions = {}): LoadedConfig {
-  const file = options.file === undefined ? findConfigFile(options.from ?? process.cwd()) : resolve(options.file);
+  const file = locate(options);
   if (file === undefined) return { config: {} };
   if (!file.endsWith('.json')) {
     throw new AuditConfigError(file, 'a JavaScript or TypeScript config cannot be loaded synchronously (ESLint rules are synchronous); import it in eslint.config.js and pass it as `settings.deadbolt`, or use deadbolt.config.json');
   }
   if (!existsSync(file)) throw new AuditConfigError(file, 'no such file');
-  return { config: absolutePaths(validateConfig(readJson(file), file), dirname(file)), file };
+  return loaded(readJson(file), file);
+}
+
+function locate(options: LoadConfigOptions): string | undefined {
+  return options.file === undefined ? findConfigFile(options.from ?? process.cwd()) : resolve(options.file);
+}
+
+function loaded(raw: unknown, file: string): LoadedConfig {
+  return { config: absolutePaths(validateConfig(raw, file), dirname(file)), file };
 }
 
 function readJson(file: string): unknown {
@@ -138,8 +136,13 @@ async function importTypeScript(file: string): Promise<unknown> {
   });
   const syntaxError = diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
   if (syntaxError !== undefined) throw new AuditConfigError(file, `cannot compile: ${ts.flattenDiagnosticMessageText(syntaxError.messageText, '\n')}`);
+  // Beside the config, so that its relative imports resolve as they would from the config itself.
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.mjs`);
-  writeFileSync(temp, outputText);
+  try {
+    writeFileSync(temp, outputText);
+  } catch (error) {
+    throw new AuditConfigError(file, `cannot write the compiled config beside it (${temp}): ${(error as Error).message}. Use deadbolt.config.json or a .js config in a read-only directory.`);
+  }
   try {
     return defaultExport(await importConfig(temp));
   } finally {

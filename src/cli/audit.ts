@@ -123,7 +123,8 @@ export function useColor(o: { flag: boolean; format: Format; toFile: boolean; is
 }
 
 /** deadbolt's version, from the package.json two levels above this file (src/cli or dist/cli). */
-function version(): string | undefined {
+/** deadbolt's own version, from its package.json (not the calling project's). */
+export function version(): string | undefined {
   try {
     return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version;
   } catch {

@@ -1,4 +1,4 @@
-import { auditCommand } from './audit.js';
+import { auditCommand, version } from './audit.js';
 import { registryWriter } from './demo-registry.js';
 import { formatDemo, runDemo } from './demo.js';
 import { locksCommand } from './locks.js';
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === '--version' || command === '-v') {
-    console.log(process.env.npm_package_version ?? '0.1.0');
+    console.log(version() ?? 'unknown');
     return 0;
   }
   if (command === '__registry-writer') return registryWriter(rest);

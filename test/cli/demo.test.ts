@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -32,5 +33,14 @@ describe('deadbolt demo', () => {
     const result = spawnSync(process.execPath, ['dist/cli/main.js', 'demo', '--fast'], { cwd: root, encoding: 'utf8' });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /takes no arguments/);
+  });
+});
+
+describe('deadbolt --version', () => {
+  it("prints deadbolt's own version, also when run by another package's npm script", () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const result = spawnSync(process.execPath, ['dist/cli/main.js', '--version'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_package_version: '9.9.9' } });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), version);
   });
 });
