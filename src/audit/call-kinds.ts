@@ -8,7 +8,7 @@ import type { AcquireResult } from './lock-model.js';
 import { PROPER_LOCKFILE_DEF } from './lock-model.js';
 import { throughReceiver, type HoldMode, type Instance, type LockRef, type Unit } from './model.js';
 import type { Resolver, Val } from './resolve.js';
-import { isFunctionWithBody, unwrap } from './scope.js';
+import { isFunctionWithBody, returnedExpressions, unwrap } from './scope.js';
 import type { WrapperSpecifier } from './types.js';
 
 export type CallKind =
@@ -134,17 +134,7 @@ export class CallClassifier {
     this.#helperMemo.set(unit, null);
     const node = unit.node as ts.Node;
     if (!isFunctionWithBody(node) || node.body === undefined) return null;
-    const returned: ts.Expression[] = [];
-    if (!ts.isBlock(node.body)) returned.push(node.body);
-    else {
-      const visit = (child: ts.Node): void => {
-        if (ts.isReturnStatement(child) && child.expression !== undefined) returned.push(child.expression);
-        if (isFunctionWithBody(child) || ts.isClassLike(child)) return;
-        ts.forEachChild(child, visit);
-      };
-      ts.forEachChild(node.body, visit);
-    }
-    for (const expr of returned) {
+    for (const expr of returnedExpressions(node)) {
       let found = this.acquisitionOf(expr);
       if (found === undefined) {
         // const release = await this.m.acquire(); ... return release;

@@ -5,7 +5,7 @@
  */
 import ts from 'typescript';
 import { promiseChainDef, type LockDef } from './lock-model.js';
-import { throughReceiver, type Instance, type Unit } from './model.js';
+import { throughReceiver, type Instance } from './model.js';
 import type { Resolver, Val } from './resolve.js';
 import { propertyNameText, unwrap } from './scope.js';
 
@@ -118,12 +118,6 @@ export function fieldVal(resolver: Resolver, cls: ClassModel, name: string, recv
   if (val.k === 'lock') return { ...val, ref: throughReceiver(val.ref, recv === 'static') };
   if ((val.k === 'fn' || val.k === 'instance' || val.k === 'obj') && val.recv === 'this') return { ...val, recv };
   return val;
-}
-
-/** The unit of method `name` of `cls` (or an arrow-function field), searching base classes. */
-export function methodUnit(resolver: Resolver, cls: ClassModel, name: string): Unit | undefined {
-  const val = fieldVal(resolver, cls, name, 'this');
-  return val?.k === 'fn' ? val.unit : undefined;
 }
 
 function mentionsPromise(member: ts.PropertyDeclaration): boolean {

@@ -111,7 +111,6 @@ export interface Unit {
   readonly file: string;
   /** `Store.update`, `withLock`, `Store.update/callback@L12` is avoided: `Store.update/arrow#2`. */
   readonly name: string;
-  readonly className?: string;
   readonly parent?: Unit;
   readonly params: readonly string[];
   attachment: Attachment;

@@ -8,10 +8,10 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import ts from 'typescript';
 import type { FileModel, ImportBinding } from './bindings.js';
-import { baseOf, classOf, fieldVal, methodUnit, promiseChainDefOf, type ClassModel } from './classes.js';
+import { baseOf, classOf, fieldVal, promiseChainDefOf, type ClassModel } from './classes.js';
 import { blockingModule, isBlockingExport, type LockCatalogue, type LockDef, type LockFunction } from './lock-model.js';
 import type { Instance, LockDecl, LockRef, Unit } from './model.js';
-import { isFunctionWithBody, lookup, propertyNameText, unwrap, type Sym } from './scope.js';
+import { isFunctionWithBody, lookup, propertyNameText, returnedExpressions, unwrap, type Sym } from './scope.js';
 import type { AuditConfig, SourceLocation } from './types.js';
 import type { UnitRegistry } from './units.js';
 
@@ -467,17 +467,7 @@ export class Resolver {
       if (val.k === 'lock') return val;
       return undefined;
     };
-    const expressions: ts.Expression[] = [];
-    if (!ts.isBlock(node.body)) expressions.push(node.body);
-    else {
-      const visit = (child: ts.Node): void => {
-        if (ts.isReturnStatement(child) && child.expression !== undefined) expressions.push(child.expression);
-        if (isFunctionWithBody(child) || ts.isClassLike(child)) return;
-        ts.forEachChild(child, visit);
-      };
-      ts.forEachChild(node.body, visit);
-    }
-    for (const expr of expressions) {
+    for (const expr of returnedExpressions(node)) {
       const val = asFamily(this.valOf(expr));
       if (val !== undefined) return val;
     }
@@ -490,9 +480,5 @@ export class Resolver {
     const val = this.valOf(expr);
     if (val?.k === 'fn') return { unit: val.unit, recv: val.recv };
     return undefined;
-  }
-
-  methodOf(cls: ClassModel, name: string): Unit | undefined {
-    return methodUnit(this, cls, name);
   }
 }

@@ -184,6 +184,21 @@ export function lookup(id: ts.Identifier): Sym | undefined {
   return undefined;
 }
 
+/** The expressions a function returns: an arrow's expression body, or each `return x` not inside a nested function or class. */
+export function returnedExpressions(fn: ts.FunctionLikeDeclaration): ts.Expression[] {
+  const body = fn.body;
+  if (body === undefined) return [];
+  if (!ts.isBlock(body)) return [body];
+  const returned: ts.Expression[] = [];
+  const visit = (child: ts.Node): void => {
+    if (ts.isReturnStatement(child) && child.expression !== undefined) returned.push(child.expression);
+    if (isFunctionWithBody(child) || ts.isClassLike(child)) return;
+    ts.forEachChild(child, visit);
+  };
+  ts.forEachChild(body, visit);
+  return returned;
+}
+
 /** The nearest enclosing function with a body, or the source file for module code. */
 export function enclosingFunction(node: ts.Node): ts.Node {
   for (let current = node.parent; current !== undefined; current = current.parent) {

@@ -26,14 +26,13 @@ export class UnitRegistry {
     const existing = this.#units.get(node);
     if (existing !== undefined) return existing;
     const parent = ts.isSourceFile(node) ? undefined : this.unitFor(enclosingFunction(node));
-    const { name, cls } = this.#nameOf(node, parent);
+    const name = this.#nameOf(node, parent);
     const params = ts.isSourceFile(node) || !ts.isFunctionLike(node) ? [] : node.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
     const unit: Unit = {
       id: this.#nextId++,
       node: node as ts.SignatureDeclaration,
       file: this.fileOf(node.getSourceFile()),
       name,
-      ...(cls !== undefined ? { className: cls } : {}),
       ...(parent !== undefined ? { parent } : {}),
       params,
       attachment: { t: 'detached' },
@@ -53,39 +52,35 @@ export class UnitRegistry {
     return unit;
   }
 
-  has(node: ts.Node): boolean {
-    return this.#units.has(node);
-  }
-
-  #nameOf(node: ts.Node, parent: Unit | undefined): { name: string; cls?: string } {
-    if (ts.isSourceFile(node)) return { name: '<module>' };
+  #nameOf(node: ts.Node, parent: Unit | undefined): string {
+    if (ts.isSourceFile(node)) return '<module>';
     const prefix = parent !== undefined && parent.name !== '<module>' ? `${parent.name}/` : '';
     const cls = className(node);
     if (cls !== undefined) {
-      if (ts.isConstructorDeclaration(node)) return { name: `${cls}.constructor`, cls };
+      if (ts.isConstructorDeclaration(node)) return `${cls}.constructor`;
       const member = propertyNameText((node as ts.MethodDeclaration).name);
-      return { name: `${prefix}${cls}.${member ?? '<computed>'}`, cls };
+      return `${prefix}${cls}.${member ?? '<computed>'}`;
     }
-    if ((ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node)) && node.name !== undefined) return { name: `${prefix}${node.name.text}` };
+    if ((ts.isFunctionDeclaration(node) || ts.isFunctionExpression(node)) && node.name !== undefined) return `${prefix}${node.name.text}`;
     const holder = node.parent;
     if (holder !== undefined) {
       // class field = () => {}
       if (ts.isPropertyDeclaration(holder) && holder.initializer === node) {
         const owner = className(holder);
         const member = propertyNameText(holder.name) ?? '<computed>';
-        return owner !== undefined ? { name: `${owner}.${member}`, cls: owner } : { name: `${prefix}${member}` };
+        return owner !== undefined ? `${owner}.${member}` : `${prefix}${member}`;
       }
-      if (ts.isVariableDeclaration(holder) && holder.initializer === node && ts.isIdentifier(holder.name)) return { name: `${prefix}${holder.name.text}` };
+      if (ts.isVariableDeclaration(holder) && holder.initializer === node && ts.isIdentifier(holder.name)) return `${prefix}${holder.name.text}`;
       if ((ts.isPropertyAssignment(holder) && holder.initializer === node) || ts.isMethodDeclaration(node)) {
         const member = propertyNameText((ts.isMethodDeclaration(node) ? node : (holder as ts.PropertyAssignment)).name) ?? '<computed>';
         const literal = ts.isMethodDeclaration(node) ? holder : holder.parent;
         const owner = literal !== undefined && ts.isObjectLiteralExpression(literal) && ts.isVariableDeclaration(literal.parent) && ts.isIdentifier(literal.parent.name) ? literal.parent.name.text : undefined;
-        return { name: `${prefix}${owner !== undefined ? `${owner}.` : ''}${member}` };
+        return `${prefix}${owner !== undefined ? `${owner}.` : ''}${member}`;
       }
     }
     const base = parent?.name ?? '<module>';
     const index = (this.#anonymous.get(parent as Unit) ?? 0) + 1;
     if (parent !== undefined) this.#anonymous.set(parent, index);
-    return { name: `${base}/callback#${index}` };
+    return `${base}/callback#${index}`;
   }
 }

@@ -107,7 +107,6 @@ export class Walker {
     let matcher: ReleaseMatcher | null = null;
     if (handle !== undefined) matcher = { handle, ...(receiverText !== undefined && def.release.size > 0 ? { object: { text: receiverText, methods: def.release } } : {}) };
     else if (receiverText !== undefined && def.release.size > 0) matcher = { object: { text: receiverText, methods: def.release } };
-    else if (def.kind === 'proper-lockfile') matcher = null;
     this.local.releaseCheck(ctx, statement, hold, matcher, acquisition.call);
   }
 
