@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Packages whose shipped .ts sources make the corpus (devDependencies; zod comes with the project). */
 export const CORPUS_PACKAGES = ['viem', 'ox', 'effect', 'rxjs', 'zod'] as const;
@@ -31,7 +32,7 @@ export interface Corpus {
   readonly available: number;
 }
 
-const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The installed directory of a package, found along node's lookup paths (NODE_PATH included). */
 export function findPackage(name: string): CorpusPackage | undefined {

@@ -30,11 +30,12 @@
  * ];
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import type { ESLint, Linter, Rule } from 'eslint';
 import { loadConfigSync, validateConfig } from './config.js';
+import { relativePath, SOURCE_EXTENSIONS } from './files.js';
 import { analyzeSources } from './index.js';
-import { RULE_DOCS } from './reporters/rule-docs.js';
+import { RULE_DOCS, ruleDoc } from './reporters/rule-docs.js';
 import { RULE_IDS, type AuditConfig, type AuditResult, type Finding, type RuleId } from './types.js';
 
 /** How many analyses are kept: the rules of one file run together, so a few are plenty. */
@@ -43,7 +44,7 @@ const cache = new Map<string, { readonly text: string; readonly config: AuditCon
 const configByDir = new Map<string, AuditConfig>();
 let analyses = 0;
 
-/** How many analyses the plugin has run in this process (for tests: one per linted file text). */
+/** @internal How many analyses the plugin has run in this process (for tests: one per linted file text). */
 export function analysesRun(): number {
   return analyses;
 }
@@ -51,7 +52,6 @@ export function analysesRun(): number {
 /** Validated `settings.deadbolt`, by the settings object (ESLint passes the same object to every rule). */
 const configBySettings = new WeakMap<object, AuditConfig>();
 
-const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 /** What a `.js` specifier may stand for in TypeScript source (NodeNext style imports). */
 const SOURCE_FOR: Record<string, readonly string[]> = { '.js': ['.ts', '.tsx', '.js', '.jsx'], '.mjs': ['.mts', '.mjs'], '.cjs': ['.cts', '.cjs'], '.jsx': ['.tsx', '.jsx'] };
 
@@ -64,12 +64,12 @@ function isFile(path: string): boolean {
 }
 
 /** The file a relative import specifier names, or undefined. */
-export function resolveRelativeImport(fromFile: string, specifier: string): string | undefined {
+function resolveRelativeImport(fromFile: string, specifier: string): string | undefined {
   const base = resolve(dirname(fromFile), specifier);
-  const ext = EXTENSIONS.find((e) => base.endsWith(e));
+  const ext = SOURCE_EXTENSIONS.find((e) => base.endsWith(e));
   const candidates: string[] = [];
   if (ext !== undefined) candidates.push(...(SOURCE_FOR[ext] ?? [ext]).map((e) => base.slice(0, -ext.length) + e));
-  else candidates.push(...EXTENSIONS.map((e) => base + e), ...EXTENSIONS.map((e) => `${base}${sep}index${e}`));
+  else candidates.push(...SOURCE_EXTENSIONS.map((e) => base + e), ...SOURCE_EXTENSIONS.map((e) => `${base}${sep}index${e}`));
   return candidates.find((candidate) => !/\.d\.[mc]?ts$/.test(candidate) && isFile(candidate));
 }
 
@@ -111,8 +111,8 @@ function configFor(context: Rule.RuleContext): AuditConfig {
 }
 
 /** Forward-slash path of `file` relative to `root` (the Finding.location.file convention). */
-function relativePath(root: string, file: string): string {
-  return (isAbsolute(file) ? relative(root, file) : file).split(sep).join('/');
+function locationPath(root: string, file: string): string {
+  return isAbsolute(file) ? relativePath(root, file) : file.split(sep).join('/');
 }
 
 /** The analysis of the linted file (with its relative imports), computed once per file text. */
@@ -123,11 +123,11 @@ function analysisFor(context: Rule.RuleContext): AuditResult {
   const cached = cache.get(filename);
   if (cached !== undefined && cached.text === text && cached.config === config) return cached.result;
   const root = context.cwd;
-  const sources = [{ file: relativePath(root, filename), text }];
+  const sources = [{ file: locationPath(root, filename), text }];
   if (isAbsolute(filename) && existsSync(filename)) {
     for (const file of relativeImports(context)) {
       try {
-        sources.push({ file: relativePath(root, file), text: readFileSync(file, 'utf8') });
+        sources.push({ file: locationPath(root, file), text: readFileSync(file, 'utf8') });
       } catch {
         // An import that cannot be read is left out; its own lint run reports what it can.
       }
@@ -149,7 +149,7 @@ function report(context: Rule.RuleContext, finding: Finding): void {
 }
 
 function makeRule(id: RuleId): Rule.RuleModule {
-  const doc = RULE_DOCS.find((d) => d.id === id)!;
+  const doc = ruleDoc(id);
   return {
     meta: {
       type: 'problem',
@@ -160,7 +160,7 @@ function makeRule(id: RuleId): Rule.RuleModule {
     create(context) {
       return {
         Program() {
-          const file = relativePath(context.cwd, context.filename);
+          const file = locationPath(context.cwd, context.filename);
           for (const finding of analysisFor(context).findings) {
             if (finding.ruleId === id && finding.location.file === file) report(context, finding);
           }

@@ -14,6 +14,7 @@ import type { Instance, LockDecl, LockRef, Unit } from './model.js';
 import { isFunctionWithBody, lookup, propertyNameText, returnedExpressions, unwrap, type Sym } from './scope.js';
 import type { AuditConfig, SourceLocation } from './types.js';
 import type { UnitRegistry } from './units.js';
+import { SOURCE_EXTENSIONS } from './files.js';
 
 export type Val =
   | { readonly k: 'lock'; readonly ref: LockRef; readonly tryOnly?: boolean }
@@ -38,7 +39,6 @@ export interface Owner {
   readonly instance: Instance;
 }
 
-const SOURCE_EXTS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 const IN_PROGRESS = Symbol('in progress');
 
 /** 1-based location of a node's start. */
@@ -85,7 +85,7 @@ export class Resolver {
     const direct = this.#byAbs.get(base);
     if (direct !== undefined) return direct;
     const stem = base.replace(/\.(m|c)?jsx?$/, '');
-    for (const ext of SOURCE_EXTS) {
+    for (const ext of SOURCE_EXTENSIONS) {
       const hit = this.#byAbs.get(stem + ext) ?? this.#byAbs.get(`${base}/index${ext}`);
       if (hit !== undefined) return hit;
     }

@@ -11,7 +11,7 @@
  * Files that could not be parsed become tool execution notifications of the invocation.
  */
 import { pathToFileURL } from 'node:url';
-import { RULE_IDS, type AuditResult, type Finding, type LabelledLocation, type Severity, type SourceLocation } from '../types.js';
+import { RULE_IDS, type AuditResult, type Finding, type LabelledLocation, type SourceLocation } from '../types.js';
 import { RULE_DOCS } from './rule-docs.js';
 import { sortFindings } from './severity.js';
 
@@ -72,10 +72,6 @@ export function relativeUri(file: string): string {
     .join('/');
 }
 
-function level(severity: Severity): SarifLevel {
-  return severity;
-}
-
 /** "lock-order-inversion" -> "LockOrderInversion" (SARIF's reportingDescriptor.name is a PascalCase identifier). */
 function pascal(id: string): string {
   return id.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());
@@ -121,7 +117,7 @@ export function toSarif(result: AuditResult, options: SarifOptions = {}): SarifL
       shortDescription: { text: `${doc.summary}.` },
       fullDescription: { text: doc.description },
       help: { text: `${doc.description} Fix: ${doc.fix}`, markdown: `**${doc.summary}.** ${doc.description}\n\n**Fix.** ${doc.fix}` },
-      defaultConfiguration: { level: level(doc.defaultSeverity) },
+      defaultConfiguration: { level: doc.defaultSeverity },
       properties: { tags: ['concurrency', 'locks'], precision: 'high' },
     })),
   };
@@ -158,7 +154,7 @@ function sarifResult(
   const out: SarifResult = {
     ruleId: finding.ruleId,
     ruleIndex: RULE_IDS.indexOf(finding.ruleId),
-    level: level(finding.severity),
+    level: finding.severity,
     message: { text: `${finding.message} Fix: ${finding.fix}` },
     locations: [{ physicalLocation: physical(finding.location) }],
     partialFingerprints: { [FINGERPRINT_KEY]: finding.fingerprint },
