@@ -24,31 +24,31 @@ export interface FileModel {
   /** Top-level declarations by name: VariableDeclaration, FunctionDeclaration, ClassDeclaration, EnumDeclaration. */
   readonly topLevel: Map<string, ts.Node>;
   /**
-   * Names a call can reach in this file: methods of classes (at any depth, so classes declared
-   * inside functions too) and of object literals bound to variables, top-level functions and variables.
+   * Names a call can reach in this file: methods of top-level classes and object literals,
+   * top-level functions and variables (classes declared inside functions add theirs when the
+   * walker reaches them, see walkClass: a second walk of every tree here cost 5% of a run).
    */
   readonly memberNames: Set<string>;
 }
 
-function collectMemberNames(sf: ts.SourceFile, names: Set<string>): void {
+function collectMemberNames(statement: ts.Statement, names: Set<string>): void {
   const members = (list: readonly (ts.ClassElement | ts.ObjectLiteralElementLike)[]): void => {
     for (const member of list) {
       const name = member.name;
       if (name !== undefined && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name))) names.add(name.text);
     }
   };
-  for (const statement of sf.statements) {
-    if (ts.isFunctionDeclaration(statement) && statement.name !== undefined) names.add(statement.name.text);
-    else if (ts.isVariableStatement(statement)) {
-      for (const decl of statement.declarationList.declarations) if (ts.isIdentifier(decl.name)) names.add(decl.name.text);
-    } else if (ts.isExportAssignment(statement) && ts.isObjectLiteralExpression(statement.expression)) members(statement.expression.properties);
-  }
-  const visit = (node: ts.Node): void => {
-    if (ts.isClassLike(node)) members(node.members);
-    else if (ts.isVariableDeclaration(node) && node.initializer !== undefined && ts.isObjectLiteralExpression(node.initializer)) members(node.initializer.properties);
-    ts.forEachChild(node, visit);
-  };
-  ts.forEachChild(sf, visit);
+  if (ts.isClassDeclaration(statement)) members(statement.members);
+  else if (ts.isFunctionDeclaration(statement) && statement.name !== undefined) names.add(statement.name.text);
+  else if (ts.isVariableStatement(statement)) {
+    for (const decl of statement.declarationList.declarations) {
+      if (ts.isIdentifier(decl.name)) names.add(decl.name.text);
+      const init = decl.initializer;
+      if (init === undefined) continue;
+      if (ts.isObjectLiteralExpression(init)) members(init.properties);
+      else if (ts.isClassExpression(init)) members(init.members);
+    }
+  } else if (ts.isExportAssignment(statement) && ts.isObjectLiteralExpression(statement.expression)) members(statement.expression.properties);
 }
 
 function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
@@ -114,9 +114,9 @@ export function buildFileModel(file: string, abs: string, sf: ts.SourceFile): Fi
   const starExports: string[] = [];
   const topLevel = new Map<string, ts.Node>();
   const memberNames = new Set<string>();
-  collectMemberNames(sf, memberNames);
 
   for (const statement of sf.statements) {
+    collectMemberNames(statement, memberNames);
     if (ts.isImportDeclaration(statement)) {
       if (!ts.isStringLiteral(statement.moduleSpecifier)) continue;
       const spec = statement.moduleSpecifier.text;

@@ -67,6 +67,11 @@ export class CallClassifier {
     for (const name of projectNames) this.#names.add(name);
     for (const spec of wrappers) this.#names.add(spec.name.slice(spec.name.lastIndexOf('.') + 1));
   }
+  /** Method names of a class declared inside a function, noted when the walk reaches it (before its methods are walked). */
+  noteMemberNames(names: Iterable<string>): void {
+    for (const name of names) this.#names.add(name);
+  }
+
 
   classify(call: ts.CallExpression): CallKind {
     let kind = this.#memo.get(call);

@@ -95,10 +95,22 @@ export function walkStatement(w: Walker, ctx: WalkContext, statement: ts.Stateme
   return false;
 }
 
+function memberNamesOf(node: ts.ClassLikeDeclaration): string[] {
+  const names: string[] = [];
+  for (const member of node.members) {
+    const name = member.name;
+    if (name !== undefined && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name) || ts.isStringLiteral(name))) names.push(name.text);
+  }
+  return names;
+}
+
 export function walkClass(w: Walker, ctx: WalkContext, node: ts.ClassLikeDeclaration): void {
   // Resolve every field once so that locks nobody acquires still reach the inventory.
   const cls = classOf(w.resolver, node);
   for (const name of fieldNames(node)) fieldVal(w.resolver, cls, name, 'this');
+  // Calls like this.method() are classified only for known member names; a class declared inside
+  // a function is not among the top-level ones that bindings.ts collects.
+  w.calls.noteMemberNames(memberNamesOf(node));
   for (const member of node.members) {
     if (isFunctionWithBody(member)) w.nested(null, member, { t: 'detached' });
     else if (ts.isPropertyDeclaration(member) && member.initializer !== undefined) w.visit(ctx, member.initializer);
